@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+// vlm: a CPU inference engine for LLaVA-style vision-language models.
+//
+// Dependency arrows point one way (see ../shared/DESIGN.md):
+//   vlm → Engine → {ViT, Projector, LLM, Reduction, Tokenizer, ChatTemplate, ImageProcessing} → Tensor → OpenBLAS
+// Tokenizer, ChatTemplate and ImageProcessing know nothing about numerics or models; they are
+// their own targets so that each can be built and tested alone.
+import PackageDescription
+
+let package = Package(
+    name: "vlm",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vlm", targets: ["vlm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian packages (libopenblas-dev, libpng-dev, libjpeg-dev).
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+
+        // Numeric core: storage, safetensors, BLAS-backed matmul, elementwise kernels.
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+
+        // Text and images, independent of the models.
+        .target(name: "Tokenizer"),
+        .target(name: "ChatTemplate"),
+        .target(name: "ImageProcessing", dependencies: ["CPNG", "CJPEG"]),
+
+        // Model parts.
+        .target(name: "ViT", dependencies: ["Tensor"]),
+        .target(name: "Projector", dependencies: ["Tensor"]),
+        .target(name: "LLM", dependencies: ["Tensor"]),
+        .target(name: "Reduction", dependencies: ["Tensor"]),
+
+        // Checkpoint directory → model, generation loop, sampler, timings.
+        .target(
+            name: "Engine",
+            dependencies: ["Tensor", "ViT", "Projector", "LLM", "Reduction", "Tokenizer", "ChatTemplate", "ImageProcessing"]
+        ),
+
+        .executableTarget(
+            name: "vlm",
+            dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+    ]
+)

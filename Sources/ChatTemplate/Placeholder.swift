@@ -1,0 +1,1 @@
+// ChatTemplate: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// ImageProcessing: placeholder until its first real file lands.

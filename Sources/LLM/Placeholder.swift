@@ -1,0 +1,1 @@
+// LLM: placeholder until its first real file lands.

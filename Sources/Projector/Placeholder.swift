@@ -1,0 +1,1 @@
+// Projector: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// Reduction: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// Tensor: placeholder until its first real file lands.

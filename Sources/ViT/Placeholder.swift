@@ -1,0 +1,1 @@
+// ViT: placeholder until its first real file lands.
