@@ -1,1 +1,0 @@
-// LLM: placeholder until its first real file lands.

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Which keys a query may see.
+public enum AttentionMask {
+    /// Every query sees every key (vision towers).
+    case none
+    /// Query i sees key j iff keyPositions[j] ≤ queryPositions[i]. Positions, not indices, decide:
+    /// reduced or re-ordered sequences (VTU, ProxyV) stay causal in their logical order.
+    case causal(queryPositions: UnsafePointer<Int32>, keyPositions: UnsafePointer<Int32>)
+}
+
+/// Scaled dot-product attention with grouped-query heads:
+/// out_h = softmax(scale · Q_h K_gᵀ + keyBias + mask) V_g, with g = h / (heads / kvHeads).
+///
+/// Q rows are `heads · headDim` wide (stride `queryStride`); K and V rows are `kvHeads · headDim`
+/// wide (stride `kvStride`). `keyBias` (one value per key, e.g. DToMe's log-size) is added to the
+/// logits before the softmax. `scores` must hold queryCount × keyCount floats.
+public struct AttentionShape: Sendable {
+    public let heads: Int
+    public let kvHeads: Int
+    public let headDim: Int
+    public init(heads: Int, kvHeads: Int, headDim: Int) {
+        precondition(heads % kvHeads == 0, "heads must be a multiple of kvHeads")
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+    }
+    public var scale: Float { 1 / Float(headDim).squareRoot() }
+}
+
+public func attention(
+    shape: AttentionShape,
+    queries q: UnsafePointer<Float>, queryStride: Int, queryCount: Int,
+    keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, kvStride: Int, keyCount: Int,
+    mask: AttentionMask, keyBias: UnsafePointer<Float>? = nil,
+    output: UnsafeMutablePointer<Float>, outputStride: Int,
+    scores: UnsafeMutablePointer<Float>,
+    probabilities: ((Int, UnsafePointer<Float>) -> Void)? = nil
+) {
+    let d = shape.headDim
+    let group = shape.heads / shape.kvHeads
+    for h in 0..<shape.heads {
+        let g = h / group
+        BLAS.gemmTransposedB(m: queryCount, n: keyCount, k: d, alpha: shape.scale,
+                             a: q + h * d, lda: queryStride,
+                             b: k + g * d, ldb: kvStride,
+                             c: scores, ldc: keyCount)
+        for i in 0..<queryCount {
+            let row = scores + i * keyCount
+            if let keyBias { for j in 0..<keyCount { row[j] += keyBias[j] } }
+            if case let .causal(queryPositions, keyPositions) = mask {
+                let p = queryPositions[i]
+                for j in 0..<keyCount where keyPositions[j] > p { row[j] = -.infinity }
+            }
+            softmaxInPlace(row, count: keyCount)
+        }
+        probabilities?(h, scores)
+        BLAS.gemm(m: queryCount, n: d, k: keyCount,
+                  a: scores, lda: keyCount,
+                  b: v + g * d, ldb: kvStride,
+                  c: output + h * d, ldc: outputStride)
+    }
+}

@@ -1,1 +1,0 @@
-// Tensor: placeholder until its first real file lands.

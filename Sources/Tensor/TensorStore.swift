@@ -1,0 +1,126 @@
+import Foundation
+
+/// All tensors of a checkpoint directory: one `model.safetensors`, or the shards listed by
+/// `model.safetensors.index.json`, or every `*.safetensors` file present.
+public final class TensorStore: @unchecked Sendable {
+    public let directory: String
+    private var location: [String: (file: SafetensorsFile, entry: SafetensorsFile.Entry)] = [:]
+
+    public init(directory: String) throws {
+        self.directory = directory
+        let fm = FileManager.default
+        let indexPath = directory + "/model.safetensors.index.json"
+        var files: [String]
+        if fm.fileExists(atPath: indexPath) {
+            guard let data = fm.contents(atPath: indexPath),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let weightMap = json["weight_map"] as? [String: String] else {
+                throw CheckpointError.corrupt(file: indexPath, reason: "no weight_map object")
+            }
+            files = Array(Set(weightMap.values)).sorted()
+        } else {
+            let names = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
+            files = names.filter { $0.hasSuffix(".safetensors") }.sorted()
+        }
+        guard !files.isEmpty else {
+            throw CheckpointError.unreadable(file: directory, reason: "no *.safetensors file")
+        }
+        for name in files {
+            let file = try SafetensorsFile(path: directory + "/" + name)
+            for (key, entry) in file.entries { location[key] = (file, entry) }
+        }
+    }
+
+    public var keys: [String] { Array(location.keys) }
+    public func contains(_ key: String) -> Bool { location[key] != nil }
+    public func shape(of key: String) -> [Int]? { location[key]?.entry.shape }
+    public func dtype(of key: String) -> DType? { location[key]?.entry.dtype }
+
+    /// The tensor `key` as Float32 values in a matrix of `rows × cols` (its shape flattened to 2-D).
+    /// F32 tensors are used in place from the mapping; F16/BF16 are widened into owned memory.
+    public func matrix(_ key: String, rows: Int, cols: Int) throws -> Matrix {
+        guard let (file, entry) = location[key] else { throw CheckpointError.missingTensor(key: key, in: directory) }
+        guard entry.elementCount == rows * cols else {
+            throw CheckpointError.shapeMismatch(key: key, expected: [rows, cols], found: entry.shape)
+        }
+        let raw = file.pointer(for: entry)
+        switch entry.dtype {
+        case .f32 where Int(bitPattern: raw) % MemoryLayout<Float>.alignment == 0:
+            return Matrix(rows: rows, cols: cols, borrowing: raw.assumingMemoryBound(to: Float.self), owner: file)
+        case .f32:
+            let m = Matrix(rows: rows, cols: cols)
+            memcpy(m.data, raw, entry.byteCount)
+            return m
+        case .bf16:
+            let m = Matrix(rows: rows, cols: cols)
+            Widen.bf16(raw.assumingMemoryBound(to: UInt16.self), into: m.data, count: m.count)
+            return m
+        case .f16:
+            let m = Matrix(rows: rows, cols: cols)
+            Widen.f16(raw.assumingMemoryBound(to: UInt16.self), into: m.data, count: m.count)
+            return m
+        case .f64:
+            let m = Matrix(rows: rows, cols: cols)
+            Widen.f64(raw.assumingMemoryBound(to: Double.self), into: m.data, count: m.count)
+            return m
+        default:
+            throw CheckpointError.unsupportedDType(key: key, dtype: entry.dtype.rawValue)
+        }
+    }
+
+    /// A 1-D tensor of `count` values (norm weights, biases).
+    public func vector(_ key: String, count: Int) throws -> [Float] {
+        try matrix(key, rows: 1, cols: count).toArray()
+    }
+}
+
+/// A view of a `TensorStore` under a key prefix, as candle's VarBuilder: model code asks for
+/// `weights.scoped("layers.3").matrix("self_attn.q_proj.weight", ...)`, and a missing tensor is
+/// reported with its full key as the file would spell it.
+public struct WeightSource: Sendable {
+    public let store: TensorStore
+    public let prefix: String
+
+    public init(store: TensorStore, prefix: String = "") {
+        self.store = store
+        self.prefix = prefix
+    }
+
+    public func scoped(_ name: String) -> WeightSource {
+        WeightSource(store: store, prefix: prefix + name + ".")
+    }
+
+    public func key(_ name: String) -> String { prefix + name }
+    public func contains(_ name: String) -> Bool { store.contains(prefix + name) }
+
+    /// A weight of shape `[rows, cols]` exactly (a Linear's `[out, in]`).
+    public func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix {
+        let key = prefix + name
+        if let shape = store.shape(of: key), shape != [rows, cols] {
+            throw CheckpointError.shapeMismatch(key: key, expected: [rows, cols], found: shape)
+        }
+        return try store.matrix(key, rows: rows, cols: cols)
+    }
+
+    /// A weight of any shape whose element count is `rows * cols` (e.g. a conv kernel [out, c, p, p]).
+    public func flattened(_ name: String, shape: [Int]) throws -> Matrix {
+        let key = prefix + name
+        if let found = store.shape(of: key), found != shape {
+            throw CheckpointError.shapeMismatch(key: key, expected: shape, found: found)
+        }
+        let cols = shape.dropFirst().reduce(1, *)
+        return try store.matrix(key, rows: shape.first ?? 1, cols: cols)
+    }
+
+    public func vector(_ name: String, _ count: Int) throws -> [Float] {
+        let key = prefix + name
+        if let shape = store.shape(of: key), shape != [count] {
+            throw CheckpointError.shapeMismatch(key: key, expected: [count], found: shape)
+        }
+        return try store.vector(key, count: count)
+    }
+
+    public func optionalVector(_ name: String, _ count: Int) throws -> [Float]? {
+        contains(name) ? try vector(name, count) : nil
+    }
+}
