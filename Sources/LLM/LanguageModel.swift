@@ -116,13 +116,8 @@ public final class LanguageModel: @unchecked Sendable {
         layer.upProj.apply(normed, rows: n, into: ws.up)
         let width = c.intermediateSize
         c.hiddenAct.apply(ws.gate.data, count: n * width)
-        for i in 0..<(n * width) { ws.gate.data[i] *= ws.up.data[i] }
+        multiplyInPlace(ws.gate.data, ws.up.data, count: n * width)
         layer.downProj.apply(ws.gate, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c.hiddenSize)
     }
-}
-
-@inline(__always)
-func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { x[i] += y[i] }
 }

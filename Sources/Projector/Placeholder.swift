@@ -1,1 +1,0 @@
-// Projector: placeholder until its first real file lands.

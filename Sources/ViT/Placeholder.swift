@@ -1,1 +1,0 @@
-// ViT: placeholder until its first real file lands.
