@@ -6,27 +6,31 @@ public final class TensorStore: @unchecked Sendable {
     public let directory: String
     private var location: [String: (file: SafetensorsFile, entry: SafetensorsFile.Entry)] = [:]
 
-    public init(directory: String) throws {
-        self.directory = directory
+    /// The checkpoint in `directory`: the shards listed by `model.safetensors.index.json`, or
+    /// `model.safetensors` (the two forms transformers' `from_pretrained` reads).
+    public convenience init(directory: String) throws {
         let fm = FileManager.default
         let indexPath = directory + "/model.safetensors.index.json"
-        var files: [String]
+        let singlePath = directory + "/model.safetensors"
         if fm.fileExists(atPath: indexPath) {
             guard let data = fm.contents(atPath: indexPath),
                   let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let weightMap = json["weight_map"] as? [String: String] else {
                 throw CheckpointError.corrupt(file: indexPath, reason: "no weight_map object")
             }
-            files = Array(Set(weightMap.values)).sorted()
+            try self.init(files: Set(weightMap.values).sorted().map { directory + "/" + $0 }, label: directory)
+        } else if fm.fileExists(atPath: singlePath) {
+            try self.init(files: [singlePath], label: directory)
         } else {
-            let names = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
-            files = names.filter { $0.hasSuffix(".safetensors") }.sorted()
+            throw CheckpointError.unreadable(file: directory, reason: "no model.safetensors or model.safetensors.index.json")
         }
-        guard !files.isEmpty else {
-            throw CheckpointError.unreadable(file: directory, reason: "no *.safetensors file")
-        }
-        for name in files {
-            let file = try SafetensorsFile(path: directory + "/" + name)
+    }
+
+    /// The tensors of the given safetensors files; `label` names them in errors.
+    public init(files: [String], label: String) throws {
+        directory = label
+        for path in files {
+            let file = try SafetensorsFile(path: path)
             for (key, entry) in file.entries { location[key] = (file, entry) }
         }
     }

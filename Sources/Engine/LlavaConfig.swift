@@ -1,0 +1,58 @@
+import Foundation
+import Tensor
+import ViT
+
+/// The LLaVA-specific fields of `config.json` (transformers' LlavaConfig), with its defaults.
+struct LlavaConfig: Decodable {
+    var vision: VisionConfig
+    var imageTokenId: Int
+    var projectorActivation: Activation
+    /// `hidden_states` indices to take features from (one, or several concatenated).
+    var featureLayers: [Int]
+    var keepClassToken: Bool
+    var projectorBias: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case vision = "vision_config"
+        case imageTokenIndex = "image_token_index", imageTokenId = "image_token_id"
+        case projectorActivation = "projector_hidden_act"
+        case featureLayer = "vision_feature_layer"
+        case selectStrategy = "vision_feature_select_strategy"
+        case projectorBias = "multimodal_projector_bias"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vision = try c.decode(VisionConfig.self, forKey: .vision)
+        imageTokenId = try c.decodeIfPresent(Int.self, forKey: .imageTokenId)
+            ?? c.decodeIfPresent(Int.self, forKey: .imageTokenIndex) ?? 32000
+        projectorActivation = try c.decodeIfPresent(Activation.self, forKey: .projectorActivation) ?? .gelu
+        if let one = try? c.decodeIfPresent(Int.self, forKey: .featureLayer) {
+            featureLayers = [one]
+        } else {
+            featureLayers = try c.decodeIfPresent([Int].self, forKey: .featureLayer) ?? [-2]
+        }
+        let strategy = try c.decodeIfPresent(String.self, forKey: .selectStrategy) ?? "default"
+        switch strategy {
+        case "default": keepClassToken = false
+        case "full": keepClassToken = true
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .selectStrategy, in: c,
+                debugDescription: "unknown vision_feature_select_strategy '\(strategy)' (expected default or full)")
+        }
+        projectorBias = try c.decodeIfPresent(Bool.self, forKey: .projectorBias) ?? true
+        // Negative layers count from the end of the hidden_states tuple (L + 1 entries).
+        let count = vision.layerCount + 1
+        featureLayers = try featureLayers.map { layer in
+            let index = layer < 0 ? count + layer : layer
+            guard index >= 0 && index < count else {
+                throw DecodingError.dataCorruptedError(forKey: .featureLayer, in: c,
+                    debugDescription: "vision_feature_layer \(layer) is outside the tower's \(count) hidden states")
+            }
+            return index
+        }
+    }
+
+    /// Vision features per image fed to the projector: patches, plus the class token with `full`.
+    var featureRows: Int { vision.patchCount + (keepClassToken && vision.hasClassToken ? 1 : 0) }
+}
