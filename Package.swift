@@ -47,11 +47,15 @@ let package = Package(
             dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // Shared by the test targets: reference-case reading and tolerances.
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ReductionTests", dependencies: ["Reduction", "Tensor", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,108 @@
+import Tensor
+
+/// DToMe's bipartite soft matching with a threshold (DyMU `bipartite_soft_matching` at inference,
+/// following ToMe: github.com/facebookresearch/ToMe/blob/main/tome/merge.py). METHODS.md §1.1(a) step 5.
+///
+/// Tokens are split by their *current* index into A (even) and B (odd). Each A token's best
+/// match in B by cosine similarity of the metric is found; every A token whose best score is
+/// strictly above the threshold merges into its match, up to `(N − protected) / 2` merges.
+public struct MergePlan: Sendable, Equatable {
+    /// Kept A tokens (indices into A), in output order.
+    public let unmerged: [Int]
+    /// Merged-away A tokens (indices into A), most similar first.
+    public let sources: [Int]
+    /// For each source, the B token (index into B) it merges into.
+    public let destinations: [Int]
+    /// Per A token: its best score and the first B index that attains it.
+    public let nodeMax: [Float]
+    public let nodeIndex: [Int]
+    /// Tokens before the merge.
+    public let tokenCount: Int
+
+    public var mergeCount: Int { sources.count }
+    public var outputCount: Int { tokenCount - sources.count }
+
+    /// For each current token t, its row in the merged output [kept A ; all B]. With no merge the
+    /// reference returns the tokens untouched (ToMe's `do_nothing`), not re-ordered.
+    public var destinationRows: [Int] {
+        if sources.isEmpty { return Array(0..<tokenCount) }
+        let kept = unmerged.count
+        var rows = [Int](repeating: 0, count: tokenCount)
+        for (u, a) in unmerged.enumerated() { rows[2 * a] = u }
+        for (s, a) in sources.enumerated() { rows[2 * a] = kept + destinations[s] }
+        for b in 0..<(tokenCount / 2) { rows[2 * b + 1] = kept + b }
+        return rows
+    }
+}
+
+public enum BipartiteMatching {
+    /// Plans the merges of `n` tokens whose matching metric rows are `metric` [n, d].
+    /// `classToken`: token 0 is a CLS that never merges (and keeps the kept-A list in index order).
+    public static func plan(metric: UnsafePointer<Float>, rows n: Int, dim d: Int,
+                            threshold: Float, classToken: Bool) -> MergePlan {
+        let countA = (n + 1) / 2, countB = n / 2
+        // Normalised A and B rows (no epsilon, as the reference).
+        let a = Matrix(rows: countA, cols: d), b = Matrix(rows: max(countB, 1), cols: d)
+        for t in 0..<n {
+            let source = metric + t * d
+            let target = t % 2 == 0 ? a.row(t / 2) : b.row(t / 2)
+            let inverseNorm = 1 / sumOfSquares(source, count: d).squareRoot()
+            for j in 0..<d { target[j] = source[j] * inverseNorm }
+        }
+        var nodeMax = [Float](repeating: -.infinity, count: countA)
+        var nodeIndex = [Int](repeating: 0, count: countA)
+        if countB > 0 {
+            let scores = Matrix(rows: countA, cols: countB)
+            BLAS.gemmTransposedB(m: countA, n: countB, k: d, a: a.data, lda: d, b: b.data, ldb: d, c: scores.data, ldc: countB)
+            for i in 0..<countA {
+                let row = scores.row(i)
+                var best = 0
+                for j in 1..<countB where row[j] > row[best] { best = j }
+                nodeMax[i] = row[best]
+                nodeIndex[i] = best
+            }
+        }
+        // The reference sets the CLS row to −∞ before its max/argmax, so its argmax is 0.
+        if classToken { nodeMax[0] = -.infinity; nodeIndex[0] = 0 }
+
+        let cap = (n - (classToken ? 1 : 0)) / 2
+        let above = nodeMax.filter { $0 > threshold }.count
+        let r = min(above, cap)
+        // argsort(descending): ties are practically irrelevant in fp32; break them by index.
+        let order = (0..<countA).sorted { nodeMax[$0] != nodeMax[$1] ? nodeMax[$0] > nodeMax[$1] : $0 < $1 }
+        let sources = Array(order.prefix(r))
+        var unmerged = Array(order.dropFirst(r))
+        if classToken { unmerged.sort() }
+        return MergePlan(unmerged: unmerged, sources: sources, destinations: sources.map { nodeIndex[$0] },
+                         nodeMax: nodeMax, nodeIndex: nodeIndex, tokenCount: n)
+    }
+
+    /// Size-weighted average merge (`merge_wavg`): row r of the output is Σ x_t·s_t / Σ s_t over
+    /// the tokens t that land in r, and its size is Σ s_t. Returns the merged rows into `output`
+    /// (which may not alias `x`) and the new sizes.
+    public static func mergeWeighted(_ plan: MergePlan, x: UnsafePointer<Float>, cols c: Int, sizes: [Float],
+                                     into output: UnsafeMutablePointer<Float>) -> [Float] {
+        let rows = plan.destinationRows
+        let outCount = plan.outputCount
+        var newSizes = [Float](repeating: 0, count: outCount)
+        output.initialize(repeating: 0, count: outCount * c)
+        // Kept A rows and B rows first, then sources in plan order, as scatter_reduce adds them onto dst.
+        var isSource = [Bool](repeating: false, count: plan.tokenCount)
+        for a in plan.sources { isSource[2 * a] = true }
+        for t in 0..<plan.tokenCount where !isSource[t] { accumulate(t) }
+        for a in plan.sources { accumulate(2 * a) }
+        for r in 0..<outCount {
+            let row = output + r * c
+            let inverse = newSizes[r]
+            for j in 0..<c { row[j] /= inverse }
+        }
+        return newSizes
+
+        func accumulate(_ t: Int) {
+            let r = rows[t], s = sizes[t]
+            let source = x + t * c, target = output + r * c
+            for j in 0..<c { target[j] += source[j] * s }
+            newSizes[r] += s
+        }
+    }
+}

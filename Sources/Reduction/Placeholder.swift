@@ -1,1 +1,0 @@
-// Reduction: placeholder until its first real file lands.
