@@ -52,6 +52,8 @@ let package = Package(
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ReductionTests", dependencies: ["Reduction", "Tensor", "TestSupport"]),
+        // The methods inside the model parts, against the authors' code (../shared/reference).
+        .testTarget(name: "MethodsTests", dependencies: ["Engine", "ViT", "LLM", "Reduction", "Tensor", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], resources: [.copy("Fixtures")]),

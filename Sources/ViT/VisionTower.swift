@@ -54,11 +54,12 @@ public final class VisionTower: @unchecked Sendable {
 
     /// Runs the tower on `pixels` ([channels, imageSize, imageSize], CHW) and returns the hidden
     /// states at each index of `featureLayers` (transformers' `hidden_states` indices, 0…L),
-    /// each [tokens, C], computing no layer beyond the deepest one asked for.
-    public func hiddenStates(pixels: UnsafePointer<Float>, featureLayers: [Int]) -> [Matrix] {
+    /// computing no layer beyond the deepest one asked for. Each is [tokens, C], with fewer
+    /// tokens when `hooks` merge some.
+    public func hiddenStates(pixels: UnsafePointer<Float>, featureLayers: [Int], hooks: VisionBlockHooks? = nil) -> [Matrix] {
         let deepest = featureLayers.max() ?? 0
         precondition(deepest <= layers.count, "feature layer \(deepest) beyond the \(layers.count) loaded layers")
-        let n = config.tokenCount
+        var n = config.tokenCount
         var captured: [Int: Matrix] = [:]
         func capture(_ index: Int) {
             guard featureLayers.contains(index), captured[index] == nil else { return }
@@ -69,7 +70,7 @@ public final class VisionTower: @unchecked Sendable {
         embed(pixels)
         capture(0)
         for (index, layer) in layers.prefix(deepest).enumerated() {
-            run(layer, rows: n)
+            n = run(layer, index: index, rows: n, hooks: hooks)
             capture(index + 1)
         }
         return featureLayers.map { captured[$0]! }
@@ -102,8 +103,9 @@ public final class VisionTower: @unchecked Sendable {
         }
     }
 
-    /// One encoder block on the first `n` rows of `x`.
-    func run(_ layer: VisionEncoderLayer, rows n: Int) {
+    /// One encoder block on the first `n` rows of `x`; returns the row count after any merge.
+    func run(_ layer: VisionEncoderLayer, index: Int, rows: Int, hooks: VisionBlockHooks?) -> Int {
+        var n = rows
         let c = config.hiddenSize, eps = config.layerNormEps
         Norm.layer(x, rows: n, weight: layer.norm1Weight, bias: layer.norm1Bias, eps: eps, into: normed)
         layer.qProj.apply(normed, rows: n, into: q)
@@ -112,14 +114,18 @@ public final class VisionTower: @unchecked Sendable {
         let shape = AttentionShape(heads: config.headCount, kvHeads: config.headCount, headDim: config.headDim)
         attention(shape: shape, queries: q.data, queryStride: c, queryCount: n,
                   keys: k.data, values: v.data, kvStride: c, keyCount: n,
-                  mask: .none, output: attended.data, outputStride: c, scores: scores)
+                  mask: .none, keyBias: hooks?.keyBias(layer: index, rows: n),
+                  output: attended.data, outputStride: c, scores: scores,
+                  probabilities: hooks?.attentionObserver(layer: index))
         layer.outProj.apply(attended, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c)
+        if let hooks { n = hooks.afterAttention(layer: index, hidden: x, rows: n, keys: k) }
 
         Norm.layer(x, rows: n, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: eps, into: normed)
         layer.fc1.apply(normed, rows: n, into: hidden)
         config.hiddenAct.apply(hidden.data, count: n * config.intermediateSize)
         layer.fc2.apply(hidden, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c)
+        return n
     }
 }
