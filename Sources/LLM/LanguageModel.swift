@@ -13,10 +13,12 @@ public final class LanguageModel: @unchecked Sendable {
     let lmHead: Matrix          // [V, D]; the embedding matrix itself when tied
     let rope: RotaryEmbedding
     let workspace: Workspace
+    /// Prefill rows per chunk: bounds the attention score buffer for long prompts.
+    let chunkRows: Int
 
     /// Loads from `weights` scoped at the decoder (keys `embed_tokens.weight`, `layers.{i}.…`,
     /// `norm.weight`) and `head` scoped at the LM head (key `weight`), unused when embeddings are tied.
-    public init(config: TextConfig, weights: WeightSource, head: WeightSource, chunkRows: Int = 256) throws {
+    public init(config: TextConfig, weights: WeightSource, head: WeightSource, chunkRows: Int = 512) throws {
         self.config = config
         embedTokens = try weights.matrix("embed_tokens.weight", config.vocabSize, config.hiddenSize)
         layers = try (0..<config.layerCount).map { try DecoderLayer(config: config, weights: weights.scoped("layers.\($0)")) }
@@ -28,6 +30,7 @@ public final class LanguageModel: @unchecked Sendable {
         }
         rope = RotaryEmbedding(headDim: config.headDim, base: config.ropeTheta,
                                maxPositions: config.maxPositions, scaling: config.ropeScaling)
+        self.chunkRows = chunkRows
         workspace = Workspace(config: config, rows: chunkRows)
     }
 
@@ -44,29 +47,48 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// Runs `n` rows of input embeddings (row stride D) at `positions` through the decoder,
     /// appending their keys and values to `cache`, and returns the logits of the last row.
+    ///
+    /// With `expansion` (DyMU's virtual token unmerging), the rows are a *compressed* sequence
+    /// and attention runs as if the full one were there: `expansion[v]` is the row that virtual
+    /// position v (at RoPE position `positions[v]`) belongs to. Projections and MLPs run on the
+    /// n compressed rows; queries, keys and values are expanded to the virtual positions, attend
+    /// causally in virtual space, and each row's output is the mean over its virtual positions.
+    /// The cache receives the expanded keys and values, so decoding afterwards is ordinary.
+    ///
     /// `everyRow`, when given, receives the logits of every row (parity tests).
     /// `observeHiddenStates(layer, hidden, rows)` sees each layer's input, and the final-norm output as layer L.
     @discardableResult
     public func forward(
         embeddings: UnsafePointer<Float>, rows n: Int, positions: [Int32], cache: KVCache,
+        expansion: [Int32]? = nil,
         everyRow: Matrix? = nil,
         observeHiddenStates: ((Int, Matrix, Int) -> Void)? = nil
     ) throws -> [Float] {
-        precondition(positions.count == n, "one position per row")
+        if let expansion {
+            precondition(positions.count == expansion.count, "one position per virtual row")
+            precondition(expansion.allSatisfy { $0 >= 0 && Int($0) < n }, "expansion rows out of range")
+        } else {
+            precondition(positions.count == n, "one position per row")
+        }
         var logits = [Float](repeating: 0, count: config.vocabSize)
+        // Plain prefill runs in chunks to bound the score matrix; VTU groups may span the whole
+        // sequence, so a VTU prefill is one chunk.
+        let chunk = expansion == nil ? chunkRows : n
+        workspace.reserve(rows: max(chunk, expansion?.count ?? 0))
         var start = 0
         while start < n {
-            let rows = min(workspace.rows, n - start)
+            let rows = min(chunk, n - start)
             let x = workspace.x
             x.data.update(from: embeddings + start * hiddenSize, count: rows * hiddenSize)
-            try positions[start..<(start + rows)].withUnsafeBufferPointer { p in
-                try cache.reserve(positions: p.baseAddress!, rows: rows)
+            let chunkPositions = expansion == nil ? Array(positions[start..<(start + rows)]) : positions
+            try chunkPositions.withUnsafeBufferPointer { p in
+                try cache.reserve(positions: p.baseAddress!, rows: p.count)
                 for (index, layer) in layers.enumerated() {
                     observeHiddenStates?(index, x, rows)
-                    run(layer, index: index, rows: rows, positions: p.baseAddress!, cache: cache)
+                    run(layer, index: index, rows: rows, positions: p, expansion: expansion, cache: cache)
                 }
             }
-            cache.commit(rows: rows)
+            cache.commit(rows: chunkPositions.count)
             Norm.rms(x, rows: rows, weight: finalNorm, eps: config.rmsNormEps, into: workspace.normed)
             observeHiddenStates?(layers.count, workspace.normed, rows)
             if let everyRow {
@@ -87,27 +109,48 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     /// One decoder layer on the first `rows` rows of the workspace's residual stream.
-    private func run(_ layer: DecoderLayer, index: Int, rows n: Int, positions: UnsafePointer<Int32>, cache: KVCache) {
+    private func run(_ layer: DecoderLayer, index: Int, rows n: Int, positions: UnsafeBufferPointer<Int32>,
+                     expansion: [Int32]?, cache: KVCache) {
         let c = config, ws = workspace
         let x = ws.x, normed = ws.normed
         let keys = cache.keys[index], values = cache.values[index]
-        let first = cache.count  // cache row of this chunk's first token
+        let first = cache.count          // cache row of this call's first query
+        let queries = positions.count    // n, or the virtual length with VTU
 
-        // Attention block.
+        // Attention block: projections into the query buffer and the cache rows.
         Norm.rms(x, rows: n, weight: layer.inputNorm, eps: c.rmsNormEps, into: normed)
-        layer.qProj.apply(normed, rows: n, into: ws.q)
-        layer.kProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: keys.row(first), yStride: c.kvDim)
-        layer.vProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: values.row(first), yStride: c.kvDim)
-        rope.apply(ws.q.data, stride: c.qDim, rows: n, heads: c.headCount, positions: positions)
-        rope.apply(keys.row(first), stride: c.kvDim, rows: n, heads: c.kvHeadCount, positions: positions)
-        let keyCount = first + n
+        if let expansion {
+            let compressedQ = ws.compressedQ, kv = ws.compressedKV
+            layer.qProj.apply(normed, rows: n, into: compressedQ)
+            layer.kProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: kv.data, yStride: kv.cols)
+            layer.vProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: kv.data + c.kvDim, yStride: kv.cols)
+            for (v, row) in expansion.enumerated() {
+                let r = Int(row)
+                ws.q.copyRow(v, from: compressedQ.row(r))
+                keys.copyRow(first + v, from: kv.row(r))
+                values.copyRow(first + v, from: kv.row(r) + c.kvDim)
+            }
+        } else {
+            layer.qProj.apply(normed, rows: n, into: ws.q)
+            layer.kProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: keys.row(first), yStride: c.kvDim)
+            layer.vProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: values.row(first), yStride: c.kvDim)
+        }
+        rope.apply(ws.q.data, stride: c.qDim, rows: queries, heads: c.headCount, positions: positions.baseAddress!)
+        rope.apply(keys.row(first), stride: c.kvDim, rows: queries, heads: c.kvHeadCount, positions: positions.baseAddress!)
+        let keyCount = first + queries
         attention(shape: AttentionShape(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim),
-                  queries: ws.q.data, queryStride: c.qDim, queryCount: n,
+                  queries: ws.q.data, queryStride: c.qDim, queryCount: queries,
                   keys: keys.data, values: values.data, kvStride: c.kvDim, keyCount: keyCount,
-                  mask: .causal(queryPositions: positions, keyPositions: cache.positions),
+                  mask: .causal(queryPositions: positions.baseAddress!, keyPositions: cache.positions),
                   output: ws.attended.data, outputStride: c.qDim,
-                  scores: ws.scores(count: n * keyCount))
-        layer.oProj.apply(ws.attended, rows: n, into: normed)
+                  scores: ws.scores(count: queries * keyCount))
+        if let expansion {
+            // Re-merge: each compressed row takes the mean of its virtual rows' outputs.
+            groupMean(ws.attended, rows: expansion, into: ws.compressedQ, groups: n)
+            layer.oProj.apply(ws.compressedQ, rows: n, into: normed)
+        } else {
+            layer.oProj.apply(ws.attended, rows: n, into: normed)
+        }
         addInPlace(x.data, normed.data, count: n * c.hiddenSize)
 
         // MLP block.
@@ -119,5 +162,20 @@ public final class LanguageModel: @unchecked Sendable {
         multiplyInPlace(ws.gate.data, ws.up.data, count: n * width)
         layer.downProj.apply(ws.gate, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c.hiddenSize)
+    }
+}
+
+/// output[g] = mean of input[v] over the v with rows[v] == g (torch_scatter.scatter_mean: sum, then divide).
+func groupMean(_ input: Matrix, rows: [Int32], into output: Matrix, groups: Int) {
+    let width = input.cols
+    output.data.update(repeating: 0, count: groups * width)
+    var counts = [Float](repeating: 0, count: groups)
+    for (v, g) in rows.enumerated() {
+        addInPlace(output.row(Int(g)), input.row(v), count: width)
+        counts[Int(g)] += 1
+    }
+    for g in 0..<groups where counts[g] > 0 {
+        let row = output.row(g)
+        for j in 0..<width { row[j] /= counts[g] }
     }
 }

@@ -1,39 +1,45 @@
 import Tensor
 
-/// Run buffers of the decoder, allocated once for up to `rows` tokens per forward call and
-/// reused by every layer and every step (decode steps use the first row).
+/// Run buffers of the decoder, reused by every layer and every step. They are sized for the
+/// largest forward call seen so far and grow only when a longer one arrives (once per request
+/// at most), never per token.
 final class Workspace: @unchecked Sendable {
-    let rows: Int
-    let x: Matrix         // [rows, D] residual stream
-    let normed: Matrix    // [rows, D]
-    let q: Matrix         // [rows, H·d]
-    let attended: Matrix  // [rows, H·d]
-    let gate: Matrix      // [rows, I]
-    let up: Matrix        // [rows, I]
-    var scores: UnsafeMutablePointer<Float>
-    var scoreCapacity: Int
+    let config: TextConfig
+    private(set) var rows = 0
+    private(set) var x = Matrix(rows: 0, cols: 0)         // [rows, D] residual stream
+    private(set) var normed = Matrix(rows: 0, cols: 0)    // [rows, D]
+    private(set) var q = Matrix(rows: 0, cols: 0)         // [rows, H·d]
+    private(set) var attended = Matrix(rows: 0, cols: 0)  // [rows, H·d]
+    private(set) var gate = Matrix(rows: 0, cols: 0)      // [rows, I]
+    private(set) var up = Matrix(rows: 0, cols: 0)        // [rows, I]
+    // Compressed-space projections for VTU (queries/keys/values before expansion).
+    private(set) var compressedQ = Matrix(rows: 0, cols: 0)   // [rows, H·d]
+    private(set) var compressedKV = Matrix(rows: 0, cols: 0)  // [rows, 2·Hkv·d]
+    private var scoreBuffer = Matrix(rows: 0, cols: 0)
 
-    init(config c: TextConfig, rows: Int) {
-        self.rows = rows
-        x = Matrix(rows: rows, cols: c.hiddenSize)
-        normed = Matrix(rows: rows, cols: c.hiddenSize)
-        q = Matrix(rows: rows, cols: c.qDim)
-        attended = Matrix(rows: rows, cols: c.qDim)
-        gate = Matrix(rows: rows, cols: c.intermediateSize)
-        up = Matrix(rows: rows, cols: c.intermediateSize)
-        scoreCapacity = 0
-        scores = .allocate(capacity: 1)
+    init(config: TextConfig, rows: Int) {
+        self.config = config
+        reserve(rows: rows)
     }
 
-    deinit { scores.deallocate() }
+    /// Makes every buffer hold at least `rows` rows.
+    func reserve(rows needed: Int) {
+        guard needed > rows else { return }
+        let c = config
+        rows = needed
+        x = Matrix(rows: needed, cols: c.hiddenSize)
+        normed = Matrix(rows: needed, cols: c.hiddenSize)
+        q = Matrix(rows: needed, cols: c.qDim)
+        attended = Matrix(rows: needed, cols: c.qDim)
+        gate = Matrix(rows: needed, cols: c.intermediateSize)
+        up = Matrix(rows: needed, cols: c.intermediateSize)
+        compressedQ = Matrix(rows: needed, cols: c.qDim)
+        compressedKV = Matrix(rows: needed, cols: 2 * c.kvDim)
+    }
 
-    /// A score buffer for `count` floats; grows (rarely: once per longer context) and is kept.
+    /// A score buffer of at least `count` floats.
     func scores(count: Int) -> UnsafeMutablePointer<Float> {
-        if count > scoreCapacity {
-            scores.deallocate()
-            scores = .allocate(capacity: count)
-            scoreCapacity = count
-        }
-        return scores
+        if count > scoreBuffer.count { scoreBuffer = Matrix(rows: 1, cols: count) }
+        return scoreBuffer.data
     }
 }
