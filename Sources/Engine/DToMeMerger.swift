@@ -47,7 +47,7 @@ public final class DToMeMerger: VisionBlockHooks {
         sizes == nil ? nil : UnsafePointer(logSizes)
     }
 
-    public func attentionObserver(layer: Int) -> ((Int, UnsafePointer<Float>) -> Void)? { nil }
+    public func attentionObserver(layer: Int, rows: Int) -> ((Int, UnsafePointer<Float>) -> Void)? { nil }
 
     public func afterAttention(layer: Int, hidden: Matrix, rows n: Int, keys: Matrix) -> Int {
         guard layer < mergingLayers.count, mergingLayers[layer] else {

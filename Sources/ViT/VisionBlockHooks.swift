@@ -7,8 +7,8 @@ public protocol VisionBlockHooks: AnyObject {
     /// An additive bias per key (e.g. DToMe's log(size)) for block `layer`'s attention over `rows` tokens.
     func keyBias(layer: Int, rows: Int) -> UnsafePointer<Float>?
 
-    /// Receives block `layer`'s softmax probabilities, one head at a time ([rows, rows] each).
-    func attentionObserver(layer: Int) -> ((_ head: Int, _ probabilities: UnsafePointer<Float>) -> Void)?
+    /// Receives block `layer`'s softmax probabilities over `rows` tokens, one head at a time ([rows, rows] each).
+    func attentionObserver(layer: Int, rows: Int) -> ((_ head: Int, _ probabilities: UnsafePointer<Float>) -> Void)?
 
     /// After block `layer`'s attention residual and before its MLP: may merge the first `rows`
     /// rows of `hidden` in place, given this block's key projections `keys` [rows, C]

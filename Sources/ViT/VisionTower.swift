@@ -116,7 +116,7 @@ public final class VisionTower: @unchecked Sendable {
                   keys: k.data, values: v.data, kvStride: c, keyCount: n,
                   mask: .none, keyBias: hooks?.keyBias(layer: index, rows: n),
                   output: attended.data, outputStride: c, scores: scores,
-                  probabilities: hooks?.attentionObserver(layer: index))
+                  probabilities: hooks?.attentionObserver(layer: index, rows: n))
         layer.outProj.apply(attended, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c)
         if let hooks { n = hooks.afterAttention(layer: index, hidden: x, rows: n, keys: k) }

@@ -69,7 +69,7 @@ final class Recorder: VisionBlockHooks {
     init(_ merger: DToMeMerger) { self.merger = merger }
 
     func keyBias(layer: Int, rows: Int) -> UnsafePointer<Float>? { merger.keyBias(layer: layer, rows: rows) }
-    func attentionObserver(layer: Int) -> ((Int, UnsafePointer<Float>) -> Void)? { nil }
+    func attentionObserver(layer: Int, rows: Int) -> ((Int, UnsafePointer<Float>) -> Void)? { nil }
     func afterAttention(layer: Int, hidden: Matrix, rows: Int, keys: Matrix) -> Int {
         let n = merger.afterAttention(layer: layer, hidden: hidden, rows: rows, keys: keys)
         sizes.append(merger.sizes ?? [])
