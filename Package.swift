@@ -33,7 +33,7 @@ let package = Package(
         // Model parts.
         .target(name: "ViT", dependencies: ["Tensor"]),
         .target(name: "Projector", dependencies: ["Tensor"]),
-        .target(name: "LLM", dependencies: ["Tensor"]),
+        .target(name: "LLM", dependencies: ["Tensor", "Reduction"]),
         .target(name: "Reduction", dependencies: ["Tensor"]),
 
         // Checkpoint directory → model, generation loop, sampler, timings.

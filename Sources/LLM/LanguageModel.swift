@@ -12,14 +12,18 @@ public final class LanguageModel: @unchecked Sendable {
     let finalNorm: [Float]      // [D]
     let lmHead: Matrix          // [V, D]; the embedding matrix itself when tied
     let rope: RotaryEmbedding
+    /// ProxyV's modules when the checkpoint carries them.
+    public let proxyV: ProxyVModules?
     let workspace: Workspace
     /// Prefill rows per chunk: bounds the attention score buffer for long prompts.
     let chunkRows: Int
 
     /// Loads from `weights` scoped at the decoder (keys `embed_tokens.weight`, `layers.{i}.…`,
     /// `norm.weight`) and `head` scoped at the LM head (key `weight`), unused when embeddings are tied.
-    public init(config: TextConfig, weights: WeightSource, head: WeightSource, chunkRows: Int = 512) throws {
+    public init(config: TextConfig, weights: WeightSource, head: WeightSource, proxyV: ProxyVModules? = nil,
+                chunkRows: Int = 512) throws {
         self.config = config
+        self.proxyV = proxyV
         embedTokens = try weights.matrix("embed_tokens.weight", config.vocabSize, config.hiddenSize)
         layers = try (0..<config.layerCount).map { try DecoderLayer(config: config, weights: weights.scoped("layers.\($0)")) }
         finalNorm = try weights.vector("norm.weight", config.hiddenSize)
@@ -109,7 +113,7 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     /// One decoder layer on the first `rows` rows of the workspace's residual stream.
-    private func run(_ layer: DecoderLayer, index: Int, rows n: Int, positions: UnsafeBufferPointer<Int32>,
+    func run(_ layer: DecoderLayer, index: Int, rows n: Int, positions: UnsafeBufferPointer<Int32>,
                      expansion: [Int32]?, cache: KVCache) {
         let c = config, ws = workspace
         let x = ws.x, normed = ws.normed

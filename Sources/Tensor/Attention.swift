@@ -7,6 +7,10 @@ public enum AttentionMask {
     /// Query i sees key j iff keyPositions[j] ≤ queryPositions[i]. Positions, not indices, decide:
     /// reduced or re-ordered sequences (VTU, ProxyV) stay causal in their logical order.
     case causal(queryPositions: UnsafePointer<Int32>, keyPositions: UnsafePointer<Int32>)
+    /// Causal by position, and query group g may see key group h only if bit g·4 + h of
+    /// `allowed` is set (ProxyV: proxies do not see image keys, text does not see proxy keys).
+    case causalGroups(queryPositions: UnsafePointer<Int32>, keyPositions: UnsafePointer<Int32>,
+                      queryGroups: UnsafePointer<UInt8>, keyGroups: UnsafePointer<UInt8>, allowed: UInt16)
 }
 
 /// Scaled dot-product attention with grouped-query heads:
@@ -48,9 +52,17 @@ public func attention(
         for i in 0..<queryCount {
             let row = scores + i * keyCount
             if let keyBias { for j in 0..<keyCount { row[j] += keyBias[j] } }
-            if case let .causal(queryPositions, keyPositions) = mask {
+            switch mask {
+            case .none:
+                break
+            case let .causal(queryPositions, keyPositions):
                 let p = queryPositions[i]
                 for j in 0..<keyCount where keyPositions[j] > p { row[j] = -.infinity }
+            case let .causalGroups(queryPositions, keyPositions, queryGroups, keyGroups, allowed):
+                let p = queryPositions[i], g = Int(queryGroups[i]) * 4
+                for j in 0..<keyCount where keyPositions[j] > p || allowed & (1 << (g + Int(keyGroups[j]))) == 0 {
+                    row[j] = -.infinity
+                }
             }
             softmaxInPlace(row, count: keyCount)
         }

@@ -1,0 +1,79 @@
+import Foundation
+import LLM
+import Tensor
+import Testing
+import TestSupport
+
+/// Family F3 of ../shared/reference: a tiny LLaVA-Llama with ProxyV layers, prefill and decode,
+/// against the authors' code. The reference packs [image ; newline ; text]; the engine keeps the
+/// natural order, so rows are compared by their position ids.
+struct ProxyVLLMTests {
+    static let cases = ReferenceCase.cases("proxyv_llm")
+
+    @Test func referenceCasesExist() {
+        #expect(Self.cases.count >= 2, "expected proxyv_llm cases under \(ReferenceCase.root.path)")
+    }
+
+    @Test(arguments: cases)
+    func matchesReference(_ reference: ReferenceCase) throws {
+        let config = try textConfig(reference)
+        let settings = reference["config"] as! [String: Any]
+        let store = try reference.weights()
+        let weights = WeightSource(store: store)
+        let modules = try ProxyVModules(config: config, weights: weights, startLayer: settings["proxyv_start_layer"] as! Int,
+                                        reduceFactor: settings["proxyv_reduce_factor"] as! Int,
+                                        tokensPerCrop: settings["per_crop_token_len"] as! Int)
+        let model = try LanguageModel(config: config, weights: weights, head: WeightSource(store: store, prefix: "lm_head."), proxyV: modules)
+
+        // Natural order: [text before ; image ; newline ; text after], positions 0…L−1.
+        let ids = reference.ints("input_ids")
+        let placeholder = try #require(ids.firstIndex(of: -200))
+        let image = reference.matrix("image_features")
+        let d = config.hiddenSize
+        let length = ids.count - 1 + image.rows + 1
+        let embeddings = Matrix(rows: length, cols: d)
+        try model.embed(ids[..<placeholder], into: embeddings.data)
+        (embeddings.row(placeholder)).update(from: image.data, count: image.rows * d)
+        embeddings.copyRow(placeholder + image.rows, from: modules.imageNewline)
+        try model.embed(ids[(placeholder + 1)...], into: embeddings.row(placeholder + image.rows + 1))
+        let positions = (0..<length).map(Int32.init)
+        #expect(length == reference.int("L_packed"))
+
+        let decodeIds = reference.ints("decode_token_ids")
+        let cache = KVCache(config: config, capacity: length + modules.proxiesPerCrop + decodeIds.count)
+        let everyRow = Matrix(rows: length, cols: config.vocabSize)
+        let last = try model.forwardProxyV(embeddings: embeddings.data, rows: length, positions: positions,
+                                           crops: [placeholder], cache: cache, everyRow: everyRow)
+        check(last, reference.floats("logits_last"), "\(reference) logits_last")
+
+        // Packed row i has position packed[i]; ours is row packed[i].
+        let packed = reference.ints("packed.position_ids")
+        check(packed.flatMap { Array(UnsafeBufferPointer(start: everyRow.row($0), count: config.vocabSize)) },
+              reference.floats("logits"), "\(reference) logits")
+        #expect(cache.count == length, "\(reference): proxies must leave the cache after prefill")
+        for layer in 0..<config.layerCount {
+            for (name, matrix) in [("key", cache.keys[layer]), ("value", cache.values[layer])] {
+                let reordered = Matrix(rows: length, cols: config.kvDim)
+                for (i, p) in packed.enumerated() { reordered.copyRow(i, from: matrix.row(p)) }
+                check(headMajor(reordered, rows: length, heads: config.kvHeadCount, dim: config.headDim),
+                      reference.floats("cache.\(layer).\(name)"), "\(reference) cache.\(layer).\(name)")
+            }
+        }
+
+        let embedding = Matrix(rows: 1, cols: d)
+        for (step, id) in decodeIds.enumerated() {
+            try model.embed([id], into: embedding.data)
+            let logits = try model.forward(embeddings: embedding.data, rows: 1, positions: [cache.nextPosition], cache: cache)
+            check(logits, reference.floats("decode\(step).logits"), "\(reference) decode\(step).logits")
+        }
+    }
+
+    func check(_ ours: [Float], _ theirs: [Float], _ what: String) {
+        guard ours.count == theirs.count else {
+            Issue.record("\(what): \(ours.count) values against \(theirs.count)")
+            return
+        }
+        let (difference, bound) = maxAbsDifference(ours, theirs)
+        #expect(difference <= bound, "\(what) differs by \(difference)")
+    }
+}
