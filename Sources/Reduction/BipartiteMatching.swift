@@ -77,32 +77,37 @@ public enum BipartiteMatching {
                          nodeMax: nodeMax, nodeIndex: nodeIndex, tokenCount: n)
     }
 
-    /// Size-weighted average merge (`merge_wavg`): row r of the output is Σ x_t·s_t / Σ s_t over
-    /// the tokens t that land in r, and its size is Σ s_t. Returns the merged rows into `output`
-    /// (which may not alias `x`) and the new sizes.
+    /// Size-weighted average merge (`merge_wavg`) of a plan: row r of the output is
+    /// Σ x_t·s_t / Σ s_t over the tokens t that land in r, and its size is Σ s_t.
     public static func mergeWeighted(_ plan: MergePlan, x: UnsafePointer<Float>, cols c: Int, sizes: [Float],
                                      into output: UnsafeMutablePointer<Float>) -> [Float] {
-        let rows = plan.destinationRows
-        let outCount = plan.outputCount
-        var newSizes = [Float](repeating: 0, count: outCount)
-        output.initialize(repeating: 0, count: outCount * c)
         // Kept A rows and B rows first, then sources in plan order, as scatter_reduce adds them onto dst.
         var isSource = [Bool](repeating: false, count: plan.tokenCount)
         for a in plan.sources { isSource[2 * a] = true }
-        for t in 0..<plan.tokenCount where !isSource[t] { accumulate(t) }
-        for a in plan.sources { accumulate(2 * a) }
-        for r in 0..<outCount {
-            let row = output + r * c
-            let inverse = newSizes[r]
-            for j in 0..<c { row[j] /= inverse }
-        }
-        return newSizes
+        let order = (0..<plan.tokenCount).filter { !isSource[$0] } + plan.sources.map { 2 * $0 }
+        return mergeWeighted(destinationRows: plan.destinationRows, outputCount: plan.outputCount, order: order,
+                             x: x, cols: c, sizes: sizes, into: output)
+    }
 
-        func accumulate(_ t: Int) {
+    /// Token t (taken in `order`) lands in output row `destinationRows[t]`; output rows are
+    /// Σ x_t·s_t / (Σ s_t + epsilon) (the calibration path uses epsilon = 1e-4), sizes Σ s_t.
+    /// Tokens whose destination is negative are dropped. `output` may not alias `x`.
+    public static func mergeWeighted(destinationRows rows: [Int], outputCount: Int, order: [Int],
+                                     x: UnsafePointer<Float>, cols c: Int, sizes: [Float], epsilon: Float = 0,
+                                     into output: UnsafeMutablePointer<Float>) -> [Float] {
+        var newSizes = [Float](repeating: 0, count: outputCount)
+        output.initialize(repeating: 0, count: outputCount * c)
+        for t in order where rows[t] >= 0 {
             let r = rows[t], s = sizes[t]
             let source = x + t * c, target = output + r * c
             for j in 0..<c { target[j] += source[j] * s }
             newSizes[r] += s
         }
+        for r in 0..<outputCount {
+            let row = output + r * c
+            let denominator = newSizes[r] + epsilon
+            for j in 0..<c { row[j] /= denominator }
+        }
+        return newSizes
     }
 }

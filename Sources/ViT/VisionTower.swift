@@ -105,8 +105,28 @@ public final class VisionTower: @unchecked Sendable {
 
     /// One encoder block on the first `n` rows of `x`; returns the row count after any merge.
     func run(_ layer: VisionEncoderLayer, index: Int, rows: Int, hooks: VisionBlockHooks?) -> Int {
-        var n = rows
-        let c = config.hiddenSize, eps = config.layerNormEps
+        attentionHalf(index, x: x, rows: rows, keyBias: hooks?.keyBias(layer: index, rows: rows),
+                      probabilities: hooks?.attentionObserver(layer: index, rows: rows))
+        let n = hooks?.afterAttention(layer: index, hidden: x, rows: rows, keys: k) ?? rows
+        mlpHalf(index, x: x, rows: n)
+        return n
+    }
+
+    /// The tokens of `pixels` after the embeddings (and CLIP's pre-layernorm), as a new matrix.
+    public func embeddings(pixels: UnsafePointer<Float>) -> Matrix {
+        embed(pixels)
+        let copy = Matrix(rows: config.tokenCount, cols: config.hiddenSize)
+        copy.data.update(from: x.data, count: copy.count)
+        return copy
+    }
+
+    /// x = x + attention(layer_norm1(x)) for block `index` on the first `n` rows of `x` (any
+    /// matrix: batch-level calibration keeps one per image). Returns the block's key projections
+    /// [n, C] (bias included), valid until the next call.
+    @discardableResult
+    public func attentionHalf(_ index: Int, x: Matrix, rows n: Int, keyBias: UnsafePointer<Float>?,
+                              probabilities: ((Int, UnsafePointer<Float>) -> Void)? = nil) -> Matrix {
+        let layer = layers[index], c = config.hiddenSize, eps = config.layerNormEps
         Norm.layer(x, rows: n, weight: layer.norm1Weight, bias: layer.norm1Bias, eps: eps, into: normed)
         layer.qProj.apply(normed, rows: n, into: q)
         layer.kProj.apply(normed, rows: n, into: k)
@@ -114,18 +134,20 @@ public final class VisionTower: @unchecked Sendable {
         let shape = AttentionShape(heads: config.headCount, kvHeads: config.headCount, headDim: config.headDim)
         attention(shape: shape, queries: q.data, queryStride: c, queryCount: n,
                   keys: k.data, values: v.data, kvStride: c, keyCount: n,
-                  mask: .none, keyBias: hooks?.keyBias(layer: index, rows: n),
-                  output: attended.data, outputStride: c, scores: scores,
-                  probabilities: hooks?.attentionObserver(layer: index, rows: n))
+                  mask: .none, keyBias: keyBias,
+                  output: attended.data, outputStride: c, scores: scores, probabilities: probabilities)
         layer.outProj.apply(attended, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c)
-        if let hooks { n = hooks.afterAttention(layer: index, hidden: x, rows: n, keys: k) }
+        return k
+    }
 
-        Norm.layer(x, rows: n, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: eps, into: normed)
+    /// x = x + fc2(act(fc1(layer_norm2(x)))) for block `index` on the first `n` rows of `x`.
+    public func mlpHalf(_ index: Int, x: Matrix, rows n: Int) {
+        let layer = layers[index], c = config.hiddenSize
+        Norm.layer(x, rows: n, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: config.layerNormEps, into: normed)
         layer.fc1.apply(normed, rows: n, into: hidden)
         config.hiddenAct.apply(hidden.data, count: n * config.intermediateSize)
         layer.fc2.apply(hidden, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c)
-        return n
     }
 }

@@ -67,6 +67,7 @@ public struct ReferenceCase: CustomStringConvertible, @unchecked Sendable {
         switch entry.dtype {
         case .i64: return UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: entry.elementCount).map { Int($0) }
         case .i32: return UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int32.self), count: entry.elementCount).map { Int($0) }
+        case .f32: return UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Float.self), count: entry.elementCount).map { Int($0) }
         default: fatalError("\(name) is \(entry.dtype), not an integer tensor")
         }
     }
