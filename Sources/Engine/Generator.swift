@@ -2,17 +2,28 @@ import LLM
 import Tensor
 
 /// The LLM input of one request: rows of embeddings (token embeddings with image features
-/// spliced in) and the RoPE position of each row.
+/// spliced in) and their RoPE positions.
 public struct PreparedInput {
     public let embeddings: Matrix  // [rows, D]
+    /// One position per row, or with `expansion` one per virtual row.
     public let positions: [Int32]
-    public var rows: Int { positions.count }
+    /// VTU: the row each virtual position belongs to (see LanguageModel.forward).
+    public let expansion: [Int32]?
+    /// ProxyV: the first row of each image crop.
+    public let proxyCrops: [Int]?
+    public var rows: Int { embeddings.rows }
 
-    public init(embeddings: Matrix, positions: [Int32]) {
-        precondition(embeddings.rows >= positions.count, "one embedding row per position")
+    public init(embeddings: Matrix, positions: [Int32], expansion: [Int32]? = nil, proxyCrops: [Int]? = nil) {
+        precondition(expansion != nil ? expansion!.count == positions.count : embeddings.rows == positions.count,
+                     "one position per row (or per virtual row)")
         self.embeddings = embeddings
         self.positions = positions
+        self.expansion = expansion
+        self.proxyCrops = proxyCrops
     }
+
+    /// Cache rows the prefill fills: the virtual length with VTU.
+    public var cacheRows: Int { positions.count }
 }
 
 public enum StopReason: String, Sendable, Codable {
@@ -37,18 +48,25 @@ public struct Generator {
     ) throws -> (tokens: [Int], stop: StopReason) {
         let context = model.config.maxPositions
         let highestPosition = Int(input.positions.max() ?? -1) + 1
-        guard highestPosition <= context, input.rows <= context else {
-            throw EngineError.promptTooLong(tokens: max(highestPosition, input.rows), context: context)
+        guard highestPosition <= context, input.cacheRows <= context else {
+            throw EngineError.promptTooLong(tokens: max(highestPosition, input.cacheRows), context: context)
         }
-        // Every generated token but the last is fed back, so the cache needs rows + maxNewTokens − 1
-        // rows, and no more positions than the context holds.
+        // Every generated token but the last is fed back, so the cache needs the prompt's rows plus
+        // maxNewTokens − 1, and no more positions than the context holds. ProxyV's proxies use
+        // rows past the prompt during prefill only.
         let steps = min(maxNewTokens, context - highestPosition + 1)
-        let cache = KVCache(config: model.config, capacity: input.rows + max(steps - 1, 0))
+        let proxyRows = input.proxyCrops.map { $0.count * (model.proxyV?.proxiesPerCrop ?? 0) } ?? 0
+        let cache = KVCache(config: model.config, capacity: input.cacheRows + max(steps - 1, proxyRows))
         var sampler = Sampler(sampling)
         timings.promptTokens = input.rows
 
         var logits = try measure(&timings.prefill) {
-            try model.forward(embeddings: input.embeddings.data, rows: input.rows, positions: input.positions, cache: cache)
+            if let crops = input.proxyCrops {
+                return try model.forwardProxyV(embeddings: input.embeddings.data, rows: input.rows, positions: input.positions,
+                                               crops: crops, cache: cache)
+            }
+            return try model.forward(embeddings: input.embeddings.data, rows: input.rows, positions: input.positions,
+                                     cache: cache, expansion: input.expansion)
         }
         var tokens: [Int] = []
         let embedding = Matrix(rows: 1, cols: model.hiddenSize)
