@@ -15,7 +15,7 @@ import Foundation
 /// | gray 16 bit              | I;16 (I;16B)           | min(v, 255): clipped, not scaled        |
 /// | gray+alpha 8 / 16 bit    | LA / RGBA (LA;16B)     | gray (high byte for 16 bit), alpha dropped |
 /// | RGB, RGBA 8 / 16 bit     | RGB / RGBA (…;16B)     | the high byte of each sample, alpha dropped |
-/// | palette 1/2/4/8 bit      | P                      | PLTE[i]; an index past PLTE gives (i, i, i) |
+/// | palette 1/2/4/8 bit      | P                      | PLTE[i]; an index past PLTE gives black  |
 ///
 /// tRNS, gAMA, sRGB, iCCP, sBIT are ignored, as `convert("RGB")` ignores them.
 enum PNGDecoder {
@@ -56,10 +56,9 @@ enum PNGDecoder {
         let width = Int(r.width), height = Int(r.height)
         let channels = Int(r.channels), depth = Int(r.bit_depth), rowBytes = r.row_bytes
         let sampleBytes = depth == 16 ? 2 : 1
+        // An index past the PLTE entries gives black in Pillow 13 (measured; the palette it
+        // converts with is PLTE padded with zeros).
         var palette = [UInt8](repeating: 0, count: 256 * 3)
-        // Pillow's palette starts as a gray ramp and PLTE overwrites its first entries
-        // (Palette.c ImagingPaletteNew, _imaging.c _putpalette).
-        for i in 0..<256 { palette[3 * i] = UInt8(i); palette[3 * i + 1] = UInt8(i); palette[3 * i + 2] = UInt8(i) }
         withUnsafeBytes(of: r.palette) { raw in
             for i in 0..<(3 * Int(r.num_palette)) { palette[i] = raw[i] }
         }
@@ -125,7 +124,15 @@ enum PNGDecoder {
         var seenIDAT = false
         while offset + 8 <= bytes.count {
             let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            let typeBytes = bytes[(offset + 4)..<(offset + 8)]
+            guard typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) }) else {
+                if seenIDAT { break }  // trailing junk after the image data: libpng decides
+                throw ImageError(.corrupt, file: name, "broken PNG file (no valid chunk at byte \(offset))")
+            }
+            let type = String(decoding: typeBytes, as: UTF8.self)
+            if offset == 8 && type != "IHDR" {
+                throw ImageError(.corrupt, file: name, "broken PNG file (first chunk is \(type), not IHDR)")
+            }
             let start = offset + 8
             guard length <= bytes.count - start else {
                 if seenIDAT { break }
