@@ -1,1 +1,0 @@
-// ImageProcessing: placeholder until its first real file lands.
