@@ -30,6 +30,12 @@ public final class ThresholdCalibrator {
 
     public var thresholds: [Float] { averages.thresholds }
 
+    /// Continues from saved running means (a resumed calibration).
+    public func restore(_ saved: ThresholdAverages) {
+        precondition(saved.thresholds.count == schedule.count, "saved state has another number of blocks")
+        averages = saved
+    }
+
     /// Runs one batch (each entry the CHW pixels of one image) and updates the running means.
     /// `observe(layer, states)` sees every image's state after each block (tests).
     /// Returns each block's sample, nil where the block merged nothing.

@@ -70,3 +70,9 @@ extension ImageEncoder {
         }
     }
 }
+
+/// VisionZip's token budgets as the CLI spells them.
+public enum VisionZipBudget {
+    /// 64 → 54 + 10, 128 → 108 + 20, 192 → 162 + 30 (dominant + contextual).
+    public static func split(tokens: Int) -> (dominant: Int, contextual: Int)? { VisionZip.split(tokens: tokens) }
+}
