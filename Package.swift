@@ -22,8 +22,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
 
+        // Hand-written C kernels for BF16 weights (AVX-512 with a portable fallback).
+        .target(name: "CKernels"),
+
         // Numeric core: storage, safetensors, BLAS-backed matmul, elementwise kernels.
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
 
         // Text and images, independent of the models.
         .target(name: "Tokenizer"),
@@ -50,7 +53,7 @@ let package = Package(
         // Shared by the test targets: reference-case reading and tolerances.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
 
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "ReductionTests", dependencies: ["Reduction", "Tensor", "TestSupport"]),
         // The methods inside the model parts, against the authors' code (../shared/reference).
         .testTarget(name: "MethodsTests", dependencies: ["Engine", "ViT", "LLM", "Reduction", "Tensor", "TestSupport"]),

@@ -109,14 +109,10 @@ extension LanguageModel {
         cache.commit(rows: n)  // the proxy rows past n are dropped
 
         Norm.rms(x, rows: n, weight: finalNorm, eps: c.rmsNormEps, into: normed)
-        if let everyRow {
-            for r in 0..<n {
-                BLAS.gemv(rows: c.vocabSize, cols: d, w: lmHead.data, ldw: d, x: normed.row(r), y: everyRow.row(r))
-            }
-        }
+        if let everyRow { lmHead.apply(normed.data, xStride: d, rows: n, into: everyRow.data, yStride: everyRow.cols) }
         var logits = [Float](repeating: 0, count: c.vocabSize)
         logits.withUnsafeMutableBufferPointer {
-            BLAS.gemv(rows: c.vocabSize, cols: d, w: lmHead.data, ldw: d, x: normed.row(n - 1), y: $0.baseAddress!)
+            lmHead.apply(normed.row(n - 1), xStride: d, rows: 1, into: $0.baseAddress!, yStride: c.vocabSize)
         }
         return logits
     }

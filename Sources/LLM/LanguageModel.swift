@@ -7,10 +7,10 @@ import Tensor
 /// products, decode runs one row. Logits come from the last row of each call.
 public final class LanguageModel: @unchecked Sendable {
     public let config: TextConfig
-    let embedTokens: Matrix     // [V, D]
+    let embedTokens: Linear     // [V, D] (a lookup table; a Linear so it can double as a tied head)
     let layers: [DecoderLayer]
     let finalNorm: [Float]      // [D]
-    let lmHead: Matrix          // [V, D]; the embedding matrix itself when tied
+    let lmHead: Linear          // [V, D]; the embedding matrix itself when tied
     let rope: RotaryEmbedding
     /// ProxyV's modules when the checkpoint carries them.
     public let proxyV: ProxyVModules?
@@ -24,13 +24,13 @@ public final class LanguageModel: @unchecked Sendable {
                 chunkRows: Int = 512) throws {
         self.config = config
         self.proxyV = proxyV
-        embedTokens = try weights.matrix("embed_tokens.weight", config.vocabSize, config.hiddenSize)
+        embedTokens = Linear(weight: try weights.linearWeight("embed_tokens.weight", config.vocabSize, config.hiddenSize))
         layers = try (0..<config.layerCount).map { try DecoderLayer(config: config, weights: weights.scoped("layers.\($0)")) }
         finalNorm = try weights.vector("norm.weight", config.hiddenSize)
         if config.tieWordEmbeddings {
             lmHead = embedTokens
         } else {
-            lmHead = try head.matrix("weight", config.vocabSize, config.hiddenSize)
+            lmHead = Linear(weight: try head.linearWeight("weight", config.vocabSize, config.hiddenSize))
         }
         rope = RotaryEmbedding(headDim: config.headDim, base: config.ropeTheta,
                                maxPositions: config.maxPositions, scaling: config.ropeScaling)
@@ -45,7 +45,7 @@ public final class LanguageModel: @unchecked Sendable {
     public func embed(_ tokens: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) throws {
         for (r, id) in tokens.enumerated() {
             guard id >= 0 && id < config.vocabSize else { throw LLMError.tokenOutOfRange(id: id, vocabularySize: config.vocabSize) }
-            (destination + r * hiddenSize).update(from: embedTokens.row(id), count: hiddenSize)
+            embedTokens.copyRow(id, into: destination + r * hiddenSize)
         }
     }
 
@@ -96,15 +96,11 @@ public final class LanguageModel: @unchecked Sendable {
             Norm.rms(x, rows: rows, weight: finalNorm, eps: config.rmsNormEps, into: workspace.normed)
             observeHiddenStates?(layers.count, workspace.normed, rows)
             if let everyRow {
-                for r in 0..<rows {
-                    BLAS.gemv(rows: config.vocabSize, cols: hiddenSize, w: lmHead.data, ldw: hiddenSize,
-                              x: workspace.normed.row(r), y: everyRow.row(start + r))
-                }
+                lmHead.apply(workspace.normed.data, xStride: hiddenSize, rows: rows, into: everyRow.row(start), yStride: everyRow.cols)
             }
             if start + rows == n {
                 logits.withUnsafeMutableBufferPointer { out in
-                    BLAS.gemv(rows: config.vocabSize, cols: hiddenSize, w: lmHead.data, ldw: hiddenSize,
-                              x: workspace.normed.row(rows - 1), y: out.baseAddress!)
+                    lmHead.apply(workspace.normed.row(rows - 1), xStride: hiddenSize, rows: 1, into: out.baseAddress!, yStride: config.vocabSize)
                 }
             }
             start += rows

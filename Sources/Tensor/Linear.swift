@@ -1,17 +1,35 @@
-/// A fully connected layer, y = x · Wᵀ + b, with W stored `[out, in]` as HuggingFace saves it.
+import CKernels
+
+/// A fully connected layer, y = x · Wᵀ + b, with W stored `[out, in]` as HuggingFace saves it,
+/// in Float32 or BF16.
 public struct Linear: Sendable {
-    public let weight: Matrix  // [out, in]
-    public let bias: [Float]?  // [out]
+    public enum Weight: Sendable {
+        case f32(Matrix)
+        case bf16(BF16Matrix)
+    }
+
+    public let weight: Weight   // [out, in]
+    public let bias: [Float]?   // [out]
+    public let outputs: Int
+    public let inputs: Int
+
+    public init(weight: Weight, bias: [Float]? = nil) {
+        self.weight = weight
+        switch weight {
+        case let .f32(m): (outputs, inputs) = (m.rows, m.cols)
+        case let .bf16(m): (outputs, inputs) = (m.rows, m.cols)
+        }
+        precondition(bias == nil || bias!.count == outputs, "bias length must equal the output size")
+        self.bias = bias
+    }
 
     public init(weight: Matrix, bias: [Float]? = nil) {
-        precondition(bias == nil || bias!.count == weight.rows, "bias length must equal the output size")
-        self.weight = weight
-        self.bias = bias
+        self.init(weight: .f32(weight), bias: bias)
     }
 
     /// Loads `<name>.weight` [out, in] and, when `bias` is true (or the key exists and bias is nil), `<name>.bias` [out].
     public init(_ weights: WeightSource, _ name: String, out: Int, in inputs: Int, bias: Bool?) throws {
-        let w = try weights.matrix(name + ".weight", out, inputs)
+        let w = try weights.linearWeight(name + ".weight", out, inputs)
         let b: [Float]?
         switch bias {
         case true?: b = try weights.vector(name + ".bias", out)
@@ -21,24 +39,51 @@ public struct Linear: Sendable {
         self.init(weight: w, bias: b)
     }
 
-    public var outputs: Int { weight.rows }
-    public var inputs: Int { weight.cols }
+    /// Bytes of weights one full application reads (decode's memory traffic).
+    public var weightBytes: Int {
+        switch weight {
+        case .f32: outputs * inputs * 4
+        case .bf16: outputs * inputs * 2
+        }
+    }
 
     /// y[0..<n] = x[0..<n] · Wᵀ + b. `x` and `y` are row-major with row strides `xStride` / `yStride`.
     public func apply(_ x: UnsafePointer<Float>, xStride: Int, rows n: Int,
                       into y: UnsafeMutablePointer<Float>, yStride: Int) {
-        if n == 1 {
-            BLAS.gemv(rows: outputs, cols: inputs, w: weight.data, ldw: inputs, x: x, y: y)
-        } else {
-            BLAS.gemmTransposedB(m: n, n: outputs, k: inputs, a: x, lda: xStride,
-                                 b: weight.data, ldb: inputs, c: y, ldc: yStride)
+        switch weight {
+        case let .f32(w):
+            if n == 1 {
+                BLAS.gemv(rows: outputs, cols: inputs, w: w.data, ldw: inputs, x: x, y: y)
+            } else {
+                BLAS.gemmTransposedB(m: n, n: outputs, k: inputs, a: x, lda: xStride,
+                                     b: w.data, ldb: inputs, c: y, ldc: yStride)
+            }
+        case let .bf16(w):
+            if n == 1 {
+                let box = UnsafeSendable((w.data, x, y))
+                Parallel.forRanges(outputs, minimumPerThread: 64) { rows in
+                    let (wd, xd, yd) = box.value
+                    vlm_bf16_gemv(wd, Int64(inputs), xd, yd, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(inputs))
+                }
+            } else {
+                // Widen a block of weight rows at a time and multiply it with OpenBLAS: the
+                // product is compute-bound, so the widening is cheap next to it.
+                let block = 256
+                let panel = UnsafeMutablePointer<Float>.allocate(capacity: min(block, outputs) * inputs)
+                defer { panel.deallocate() }
+                var first = 0
+                while first < outputs {
+                    let count = min(block, outputs - first)
+                    w.widenRows(first, count: count, into: panel)
+                    BLAS.gemmTransposedB(m: n, n: count, k: inputs, a: x, lda: xStride,
+                                         b: panel, ldb: inputs, c: y + first, ldc: yStride)
+                    first += count
+                }
+            }
         }
         if let bias {
             bias.withUnsafeBufferPointer { b in
-                for r in 0..<n {
-                    let row = y + r * yStride
-                    for j in 0..<outputs { row[j] += b[j] }
-                }
+                for r in 0..<n { addInPlace(y + r * yStride, b.baseAddress!, count: outputs) }
             }
         }
     }
@@ -47,5 +92,13 @@ public struct Linear: Sendable {
     public func apply(_ x: Matrix, rows n: Int, into y: Matrix) {
         precondition(x.cols == inputs && y.cols == outputs && n <= x.rows && n <= y.rows, "Linear shape mismatch")
         apply(x.data, xStride: x.cols, rows: n, into: y.data, yStride: y.cols)
+    }
+
+    /// Row `r` of W as Float32 (embedding lookups through a tied LM head).
+    public func copyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
+        switch weight {
+        case let .f32(w): destination.update(from: w.row(r), count: inputs)
+        case let .bf16(w): w.widenRows(r, count: 1, into: destination)
+        }
     }
 }

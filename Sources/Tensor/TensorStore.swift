@@ -72,6 +72,21 @@ public final class TensorStore: @unchecked Sendable {
         }
     }
 
+    /// A BF16 tensor used in place from the mapping.
+    public func bf16Matrix(_ key: String, rows: Int, cols: Int) throws -> BF16Matrix {
+        guard let (file, entry) = location[key] else { throw CheckpointError.missingTensor(key: key, in: directory) }
+        guard entry.dtype == .bf16, entry.elementCount == rows * cols else {
+            throw CheckpointError.shapeMismatch(key: key, expected: [rows, cols], found: entry.shape)
+        }
+        let raw = file.pointer(for: entry)
+        if Int(bitPattern: raw) % 2 == 0 {
+            return BF16Matrix(rows: rows, cols: cols, borrowing: raw.assumingMemoryBound(to: UInt16.self), owner: file)
+        }
+        let copy = UnsafeMutablePointer<UInt16>.allocate(capacity: rows * cols)
+        memcpy(copy, raw, entry.byteCount)
+        return BF16Matrix(rows: rows, cols: cols, borrowing: copy, owner: OwnedBuffer(copy))
+    }
+
     /// A 1-D tensor of `count` values (norm weights, biases).
     public func vector(_ key: String, count: Int) throws -> [Float] {
         try matrix(key, rows: 1, cols: count).toArray()
@@ -84,14 +99,34 @@ public final class TensorStore: @unchecked Sendable {
 public struct WeightSource: Sendable {
     public let store: TensorStore
     public let prefix: String
+    /// How Linear weights are kept in memory.
+    public let precision: WeightPrecision
 
-    public init(store: TensorStore, prefix: String = "") {
+    public init(store: TensorStore, prefix: String = "", precision: WeightPrecision = .asStored) {
         self.store = store
         self.prefix = prefix
+        self.precision = precision
     }
 
     public func scoped(_ name: String) -> WeightSource {
-        WeightSource(store: store, prefix: prefix + name + ".")
+        WeightSource(store: store, prefix: prefix + name + ".", precision: precision)
+    }
+
+    /// A Linear weight `[rows, cols]` in the precision asked for: BF16 tensors are used in place
+    /// from the mapping unless F32 is asked for; F32 tensors are rounded when BF16 is asked for.
+    public func linearWeight(_ name: String, _ rows: Int, _ cols: Int) throws -> Linear.Weight {
+        let key = prefix + name
+        if let shape = store.shape(of: key), shape != [rows, cols] {
+            throw CheckpointError.shapeMismatch(key: key, expected: [rows, cols], found: shape)
+        }
+        switch (store.dtype(of: key), precision) {
+        case (.bf16?, .asStored), (.bf16?, .bf16):
+            return .bf16(try store.bf16Matrix(key, rows: rows, cols: cols))
+        case (_, .bf16):
+            return .bf16(BF16Matrix(rounding: try store.matrix(key, rows: rows, cols: cols)))
+        default:
+            return .f32(try store.matrix(key, rows: rows, cols: cols))
+        }
     }
 
     public func key(_ name: String) -> String { prefix + name }
@@ -127,4 +162,11 @@ public struct WeightSource: Sendable {
     public func optionalVector(_ name: String, _ count: Int) throws -> [Float]? {
         contains(name) ? try vector(name, count) : nil
     }
+}
+
+/// Frees a buffer when the last matrix borrowing it goes away.
+final class OwnedBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<UInt16>
+    init(_ pointer: UnsafeMutablePointer<UInt16>) { self.pointer = pointer }
+    deinit { pointer.deallocate() }
 }

@@ -1,0 +1,21 @@
+// Hand-written kernels for what OpenBLAS does not offer: products with BF16 weights.
+// Each has an AVX-512 path (chosen at run time) and a portable fallback.
+#ifndef VLM_CKERNELS_H
+#define VLM_CKERNELS_H
+
+#include <stdint.h>
+
+/// 1 when this CPU runs the AVX-512 paths.
+int vlm_has_avx512(void);
+
+/// y[r] = dot(w[r, 0..<cols], x) for r in [rowBegin, rowEnd); w is BF16, row stride `ldw` elements.
+void vlm_bf16_gemv(const uint16_t *w, int64_t ldw, const float *x, float *y,
+                   int64_t rowBegin, int64_t rowEnd, int64_t cols);
+
+/// dst[i] = float(src[i]) for BF16 src (a shift: BF16 is the top half of an IEEE float).
+void vlm_bf16_to_f32(const uint16_t *src, float *dst, int64_t count);
+
+/// dst[i] = bf16(src[i]), rounding to nearest even (NaN stays NaN).
+void vlm_f32_to_bf16(const float *src, uint16_t *dst, int64_t count);
+
+#endif

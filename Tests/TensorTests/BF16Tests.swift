@@ -1,0 +1,36 @@
+import CKernels
+import Tensor
+import Testing
+
+struct BF16Tests {
+    @Test func roundsToNearestEven() {
+        // Hand-checked bit patterns: exact, tie to even (down), tie to even (up), above half, NaN.
+        let inputs: [UInt32] = [0x3F80_0000, 0x3F80_8000, 0x3F81_8000, 0x3F80_8001, 0x7FC0_0001]
+        let expected: [UInt16] = [0x3F80, 0x3F80, 0x3F82, 0x3F81, 0x7FC0]
+        var output = [UInt16](repeating: 0, count: inputs.count)
+        let floats = inputs.map { Float(bitPattern: $0) }
+        vlm_f32_to_bf16(floats, &output, Int64(floats.count))
+        #expect(output == expected)
+    }
+
+    /// The BF16 paths (one row: the AVX-512 GEMV; several rows: widened blocks through OpenBLAS)
+    /// against the Float32 path on the same, exactly representable weights.
+    @Test(arguments: [1, 3, 300])
+    func bf16LinearMatchesFloat32(rows: Int) {
+        let outputs = 517, inputs = 70  // not multiples of the vector width or of the 4-row blocks
+        var generator = 0x2545_F491_4F6C_DD1D as UInt64
+        func next() -> Float {
+            generator ^= generator << 13; generator ^= generator >> 7; generator ^= generator << 17
+            return Float(Int(generator % 255) - 127) / 64  // at most 8 significant bits: exact in BF16
+        }
+        let weight = Matrix(rows: outputs, cols: inputs, values: (0..<(outputs * inputs)).map { _ in next() })
+        let x = Matrix(rows: rows, cols: inputs, values: (0..<(rows * inputs)).map { _ in next() })
+        let bias = (0..<outputs).map { _ in next() }
+        let reference = Matrix(rows: rows, cols: outputs), ours = Matrix(rows: rows, cols: outputs)
+        Linear(weight: .f32(weight), bias: bias).apply(x, rows: rows, into: reference)
+        Linear(weight: .bf16(BF16Matrix(rounding: weight)), bias: bias).apply(x, rows: rows, into: ours)
+        var largest: Float = 0
+        for i in 0..<(rows * outputs) { largest = max(largest, abs(ours.data[i] - reference.data[i])) }
+        #expect(largest <= 1e-3, "BF16 and F32 products differ by \(largest)")
+    }
+}
