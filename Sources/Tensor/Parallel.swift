@@ -8,20 +8,23 @@ public enum Parallel {
     /// Calls `body` on disjoint ranges covering 0..<count, concurrently when it is worth it.
     public static func forRanges(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
         let parts = min(threads, max(1, count / max(minimumPerThread, 1)))
-        guard parts > 1 else { return body(0..<count) }
+        forParts(parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
+    }
+
+    /// Calls `body(part)` for part in 0..<parts, concurrently.
+    public static func forParts(_ parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1 else { return parts == 1 ? body(0) : () }
         withoutActuallyEscaping(body) { body in
             let box = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let start = count * part / parts, end = count * (part + 1) / parts
-                box.value(start..<end)
-            }
+            DispatchQueue.concurrentPerform(iterations: parts) { box.value($0) }
         }
     }
 }
 
 /// Hands a non-Sendable value to work that the caller waits for (concurrentPerform returns only
 /// when every iteration is done, so nothing outlives the call).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+public struct UnsafeSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }
+
