@@ -35,10 +35,26 @@ public enum FLOPs {
         return keysValues + queriesOutput + attention + mlp + visionMLP
     }
 
-    /// One vision-tower block over `tokens` tokens.
-    public static func visionLayer(_ v: VisionConfig, tokens: Int) -> Double {
-        let n = Double(tokens), c = Double(v.hiddenSize), i = Double(v.intermediateSize)
-        return 2 * n * c * c * 4 + 4 * n * n * c + 4 * n * c * i
+    /// One vision-tower block: attention over `tokens` tokens, the MLP over `after` (fewer when DToMe merged).
+    public static func visionLayer(_ v: VisionConfig, tokens: Int, after: Int? = nil) -> Double {
+        let n = Double(tokens), m = Double(after ?? tokens), c = Double(v.hiddenSize), i = Double(v.intermediateSize)
+        return 2 * n * c * c * 4 + 4 * n * n * c + 4 * m * c * i
+    }
+
+    /// The tower up to its feature layer: `blocks` blocks, with the token count after each block when merging.
+    public static func visionTower(_ v: VisionConfig, blocks: Int, tokensAfter: [Int]? = nil) -> Double {
+        var total = patchEmbedding(v), tokens = v.tokenCount
+        for block in 0..<blocks {
+            let after = tokensAfter.flatMap { block < $0.count ? $0[block] : nil } ?? tokens
+            total += visionLayer(v, tokens: tokens, after: after)
+            tokens = after
+        }
+        return total
+    }
+
+    /// One decode step at cache length `cacheLength`: every weight once, attention over the cache.
+    public static func decodeStep(_ c: TextConfig, cacheLength: Int) -> Double {
+        Double(c.layerCount) * decoderLayer(c, rows: 1, queries: 1, keys: cacheLength) + lmHead(c)
     }
 
     /// The patch embedding (a convolution as one GEMM).

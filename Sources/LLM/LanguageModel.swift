@@ -39,6 +39,15 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     public var hiddenSize: Int { config.hiddenSize }
+
+    /// Bytes of weights one decode step reads: every layer's projections and the LM head
+    /// (one embedding row is negligible).
+    public var decodeWeightBytes: Int {
+        layers.reduce(lmHead.weightBytes) { total, layer in
+            total + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj]
+                .reduce(0) { $0 + $1.weightBytes }
+        }
+    }
     public var vocabularySize: Int { config.vocabSize }
 
     /// Copies the embedding rows of `tokens` to `destination` (row stride D).

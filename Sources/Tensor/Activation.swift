@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Activation functions by their transformers names (`hidden_act`, `projector_hidden_act`),
@@ -15,25 +16,29 @@ public enum Activation: String, Sendable, Decodable {
     case sigmoid
     case linear
 
-    /// Applies the function in place to `count` values.
+    /// Applies the function in place to `count` values, split over the engine's threads.
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let box = UnsafeSendable(x)
+        Parallel.forRanges(count, minimumPerThread: 1 << 14) { range in
+            applySerially(box.value + range.lowerBound, count: range.count)
+        }
+    }
+
+    func applySerially(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .gelu:
             for i in 0..<count { x[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.70710678118654752)) }
         case .geluPytorchTanh, .geluNew:
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + tanhf(0.7978845608028654 * (v + 0.044715 * v * v * v)))
-            }
+            vlm_gelu_tanh(x, Int64(count))
         case .geluFast:
             for i in 0..<count {
                 let v = x[i]
                 x[i] = 0.5 * v * (1 + tanhf(v * 0.7978845608 * (1 + 0.044715 * v * v)))
             }
         case .quickGelu:
-            for i in 0..<count { x[i] = x[i] / (1 + expf(-1.702 * x[i])) }
+            vlm_sigmoid_gate(x, Int64(count), 1.702)
         case .silu, .swish:
-            for i in 0..<count { x[i] = x[i] / (1 + expf(-x[i])) }
+            vlm_sigmoid_gate(x, Int64(count), 1)
         case .relu:
             for i in 0..<count { x[i] = max(x[i], 0) }
         case .tanh:
@@ -49,14 +54,5 @@ public enum Activation: String, Sendable, Decodable {
 /// Numerically stable softmax of `count` values in place; −∞ entries get probability 0.
 @inline(__always)
 public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    var maximum = -Float.infinity
-    for i in 0..<count { maximum = max(maximum, x[i]) }
-    guard maximum > -Float.infinity else {
-        for i in 0..<count { x[i] = 0 }
-        return
-    }
-    var total: Float = 0
-    for i in 0..<count { let e = expf(x[i] - maximum); x[i] = e; total += e }
-    let inverse = 1 / total
-    for i in 0..<count { x[i] *= inverse }
+    vlm_softmax(x, Int64(count))
 }

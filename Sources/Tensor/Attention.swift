@@ -49,22 +49,26 @@ public func attention(
                              a: q + h * d, lda: queryStride,
                              b: k + g * d, ldb: kvStride,
                              c: scores, ldc: keyCount)
-        for i in 0..<queryCount {
-            let row = scores + i * keyCount
-            if let keyBias { for j in 0..<keyCount { row[j] += keyBias[j] } }
-            switch mask {
-            case .none:
-                break
-            case let .causal(queryPositions, keyPositions):
-                let p = queryPositions[i]
-                for j in 0..<keyCount where keyPositions[j] > p { row[j] = -.infinity }
-            case let .causalGroups(queryPositions, keyPositions, queryGroups, keyGroups, allowed):
-                let p = queryPositions[i], g = Int(queryGroups[i]) * 4
-                for j in 0..<keyCount where keyPositions[j] > p || allowed & (1 << (g + Int(keyGroups[j]))) == 0 {
-                    row[j] = -.infinity
+        let rows = UnsafeSendable((scores, keyBias, mask))
+        Parallel.forRanges(queryCount, minimumPerThread: 16) { range in
+            let (scores, keyBias, mask) = rows.value
+            for i in range {
+                let row = scores + i * keyCount
+                if let keyBias { addInPlace(row, keyBias, count: keyCount) }
+                switch mask {
+                case .none:
+                    break
+                case let .causal(queryPositions, keyPositions):
+                    let p = queryPositions[i]
+                    for j in 0..<keyCount where keyPositions[j] > p { row[j] = -.infinity }
+                case let .causalGroups(queryPositions, keyPositions, queryGroups, keyGroups, allowed):
+                    let p = queryPositions[i], g = Int(queryGroups[i]) * 4
+                    for j in 0..<keyCount where keyPositions[j] > p || allowed & (1 << (g + Int(keyGroups[j]))) == 0 {
+                        row[j] = -.infinity
+                    }
                 }
+                softmaxInPlace(row, count: keyCount)
             }
-            softmaxInPlace(row, count: keyCount)
         }
         probabilities?(h, scores)
         BLAS.gemm(m: queryCount, n: d, k: keyCount,

@@ -36,6 +36,21 @@ public final class TensorStore: @unchecked Sendable {
     }
 
     public var keys: [String] { Array(location.keys) }
+
+    /// Bytes of all tensors as stored.
+    public var totalBytes: Int { location.values.reduce(0) { $0 + $1.entry.byteCount } }
+
+    /// Bytes of all tensors once loaded in `precision` (F16 widens to F32; BF16 may widen or stay).
+    public func loadedBytes(_ precision: WeightPrecision) -> Int {
+        location.values.reduce(0) { total, item in
+            let elements = item.entry.elementCount
+            switch (item.entry.dtype, precision) {
+            case (.bf16, .asStored), (_, .bf16): return total + 2 * elements
+            case (.f32, _), (.f16, _), (.bf16, .f32): return total + 4 * elements
+            default: return total + item.entry.byteCount
+            }
+        }
+    }
     public func contains(_ key: String) -> Bool { location[key] != nil }
     public func shape(of key: String) -> [Int]? { location[key]?.entry.shape }
     public func dtype(of key: String) -> DType? { location[key]?.entry.dtype }

@@ -19,3 +19,17 @@ void vlm_bf16_to_f32(const uint16_t *src, float *dst, int64_t count);
 void vlm_f32_to_bf16(const float *src, uint16_t *dst, int64_t count);
 
 #endif
+
+// ---- Elementwise kernels on float32 (AVX-512 exp: relative error below 2e-7) -----------------
+
+/// x[i] = exp(x[i]).
+void vlm_exp(float *x, int64_t count);
+
+/// Softmax of one row in place: exp(x − max) / Σ; entries of −∞ become 0. A row of all −∞ becomes 0.
+void vlm_softmax(float *x, int64_t count);
+
+/// x[i] = x[i] · σ(α · x[i]): SiLU for α = 1, QuickGELU for α = 1.702.
+void vlm_sigmoid_gate(float *x, int64_t count, float alpha);
+
+/// x[i] = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))) (GELU, tanh approximation).
+void vlm_gelu_tanh(float *x, int64_t count);
