@@ -64,6 +64,14 @@ import Testing
         #expect(list.imageMean == [0.25, 0.25, 0.25])
     }
 
+    @Test func configRoundTripsThroughJSON() throws {
+        for file in ["clip_vit_l_336", "siglip_384", "llava_pad_336", "clip_shortest_longest", "clip_no_rescale"] {
+            let config = try ImageProcessorConfig.load(contentsOf: Fixtures.url("configs/\(file).json"))
+            let again = try ImageProcessorConfig.decode(JSONEncoder().encode(config), name: file)
+            #expect(again == config, "\(file)")
+        }
+    }
+
     @Test func badConfigsGiveOneLineErrorsNamingTheFile() {
         let cases: [(String, String)] = [
             (#"{"size": {"longest_edge": 3}}"#, "unsupported size"),
