@@ -289,7 +289,15 @@ extension ImageProcessorConfig.Size {
     /// The (height, width) an image of `height` × `width` is resized to
     /// (transformers image_transforms.py `get_resize_output_image_size` with
     /// `default_to_square=False`, `get_size_with_aspect_ratio`).
+    /// Sizes below 1 (only `shortestAndLongestEdge` on extreme aspect ratios gets there, and
+    /// transformers fails on it) are raised to 1.
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        let (h, w) = rawOutputSize(height: height, width: width)
+        return (max(h, 1), max(w, 1))
+    }
+
+    private func rawOutputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        guard height > 0 && width > 0 else { return (height, width) }
         switch self {
         case .exact(let h, let w):
             return (h, w)

@@ -105,6 +105,18 @@ import Testing
         #expect(ImageProcessorConfig.Size.shortestAndLongestEdge(shortest: 48, longest: 60).outputSize(height: 400, width: 600) == (40, 60))
     }
 
+    @Test func degenerateInputsDoNotTrap() throws {
+        let config = try ImageProcessorConfig.decode(Data(#"{"size": {"shortest_edge": 4, "longest_edge": 6}, "do_center_crop": false}"#.utf8), name: "x")
+        let preprocessor = try ImagePreprocessor(config: config)
+        let line = RGBImage(width: 1000, height: 1, fill: (200, 100, 50))
+        #expect(preprocessor(line).shape == [3, 1, 6])
+        let empty = RGBImage(width: 0, height: 0, pixels: [])
+        #expect(preprocessor(empty).shape.allSatisfy { $0 >= 1 })
+        let clip = try ImagePreprocessor(config: ImageProcessorConfig(kind: .clip), padToSquare: true)
+        #expect(clip(line).shape == [3, 224, 224])
+        #expect(clip(empty).shape == [3, 224, 224])
+    }
+
     @Test func padToSquareMatchesExpand2square() {
         #expect(PadToSquare.background(forMean: ImageProcessorConfig.openAIClipMean) == (122, 116, 104))
         let wide = RGBImage(width: 4, height: 1, fill: (9, 9, 9))
