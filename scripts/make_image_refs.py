@@ -368,10 +368,14 @@ def processed_uint8(proc, image: Image.Image, pad: bool) -> np.ndarray:
 
 def stats(values: np.ndarray):
     flat = values.reshape(-1)
-    idx = np.sort(rng.choice(flat.size, size=min(256, flat.size), replace=False))
+    idx = np.sort(rng.choice(flat.size, size=min(64, flat.size), replace=False))
+
+    def f32(x):  # 9 significant digits give the float32 back exactly
+        return float(f"{float(x):.9g}")
+
     return {"sum": float(flat.astype(np.float64).sum()), "sum_squares": float((flat.astype(np.float64) ** 2).sum()),
-            "min": float(flat.min()), "max": float(flat.max()),
-            "samples": [[int(i), float(flat[i])] for i in idx]}
+            "min": f32(flat.min()), "max": f32(flat.max()),
+            "samples": [[int(i), f32(flat[i])] for i in idx]}
 
 
 def expected_preprocessing(all_decode_files):
@@ -485,7 +489,21 @@ def main():
                      "libjpeg": PIL.features.version("jpg") if hasattr(PIL, "features") else None},
         "decode": decode, "errors": errors, "preprocess": preprocess, "resample": resample,
     }
-    (FIX / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    # One case per line: readable diffs without a 70k-line file.
+    lines = ["{"]
+    keys = list(manifest)
+    for n, key in enumerate(keys):
+        value = manifest[key]
+        end = "," if n < len(keys) - 1 else ""
+        if isinstance(value, list):
+            lines.append(f" {json.dumps(key)}: [")
+            lines += [f"  {json.dumps(item)}{',' if i < len(value) - 1 else ''}" for i, item in enumerate(value)]
+            lines.append(f" ]{end}")
+        else:
+            lines.append(f" {json.dumps(key)}: {json.dumps(value)}{end}")
+    lines.append("}")
+    (FIX / "manifest.json").write_text("\n".join(lines) + "\n")
+    json.loads((FIX / "manifest.json").read_text())
 
     total = sum(p.stat().st_size for p in FIX.rglob("*") if p.is_file())
     print(f"{len(decode)} decode, {len(errors)} error, {len(preprocess)} preprocess, {len(resample)} resample cases; "

@@ -69,7 +69,6 @@ static inline int vlm_jpeg_decode(const unsigned char *data, unsigned long size,
     struct jpeg_decompress_struct cinfo;
     vlm_jpeg_error_mgr err;
     unsigned char *volatile pixels = NULL;
-    volatile int status = VLM_JPEG_OK;
 
     memset(result, 0, sizeof(*result));
     memset(&cinfo, 0, sizeof(cinfo));
@@ -83,10 +82,7 @@ static inline int vlm_jpeg_decode(const unsigned char *data, unsigned long size,
         jpeg_destroy_decompress(&cinfo);
         free(pixels);
         result->pixels = NULL;
-        if (err.premature_eof) {
-            return VLM_JPEG_TRUNCATED;
-        }
-        return status != VLM_JPEG_OK ? status : VLM_JPEG_ERROR;
+        return err.premature_eof ? VLM_JPEG_TRUNCATED : VLM_JPEG_ERROR;
     }
 
     jpeg_create_decompress(&cinfo);

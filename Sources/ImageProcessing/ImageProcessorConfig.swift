@@ -14,7 +14,7 @@ import Foundation
 /// Size fields accept every form transformers' `get_size_dict` does: an int (for `size`:
 /// `{"shortest_edge": n}`, since these processors have `default_to_square = False`; for
 /// `crop_size`: n × n), a `[height, width]` list, or a dict.
-public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
+public struct ImageProcessorConfig: Codable, Sendable, Equatable {
     public enum Kind: String, Sendable {
         case clip = "CLIPImageProcessor"
         case siglip = "SiglipImageProcessor"
@@ -184,6 +184,28 @@ public struct ImageProcessorConfig: Decodable, Sendable, Equatable {
         doPad = try c.decodeIfPresent(Bool.self, forKey: .doPad) ?? doPad
     }
 
+    /// Writes the HF field names, sizes as dicts (`{"shortest_edge": n}`, `{"height", "width"}`).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind.rawValue, forKey: .imageProcessorType)
+        try c.encode(doResize, forKey: .doResize)
+        switch size {
+        case .shortestEdge(let n): try c.encode(["shortest_edge": n], forKey: .size)
+        case .shortestAndLongestEdge(let s, let l): try c.encode(["shortest_edge": s, "longest_edge": l], forKey: .size)
+        case .exact(let h, let w): try c.encode(["height": h, "width": w], forKey: .size)
+        }
+        try c.encode(resample, forKey: .resample)
+        try c.encode(doCenterCrop, forKey: .doCenterCrop)
+        if let cropSize { try c.encode(["height": cropSize.height, "width": cropSize.width], forKey: .cropSize) }
+        try c.encode(doRescale, forKey: .doRescale)
+        try c.encode(rescaleFactor, forKey: .rescaleFactor)
+        try c.encode(doNormalize, forKey: .doNormalize)
+        try c.encode(imageMean, forKey: .imageMean)
+        try c.encode(imageStd, forKey: .imageStd)
+        try c.encode(doConvertRGB, forKey: .doConvertRGB)
+        if kind == .llava { try c.encode(doPad, forKey: .doPad) }
+    }
+
     static func kind(from typeName: String?) throws -> Kind {
         guard let typeName else { return .clip }
         var base = typeName
@@ -267,7 +289,15 @@ extension ImageProcessorConfig.Size {
     /// The (height, width) an image of `height` × `width` is resized to
     /// (transformers image_transforms.py `get_resize_output_image_size` with
     /// `default_to_square=False`, `get_size_with_aspect_ratio`).
+    /// Sizes below 1 (only `shortestAndLongestEdge` on extreme aspect ratios gets there, and
+    /// transformers fails on it) are raised to 1.
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        let (h, w) = rawOutputSize(height: height, width: width)
+        return (max(h, 1), max(w, 1))
+    }
+
+    private func rawOutputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        guard height > 0 && width > 0 else { return (height, width) }
         switch self {
         case .exact(let h, let w):
             return (h, w)

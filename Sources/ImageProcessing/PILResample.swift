@@ -73,11 +73,12 @@ public enum PILResample {
     static let precisionBits: Int32 = 32 - 8 - 2
 
     /// Resizes `image` to `width` × `height`. Same size returns the image unchanged
-    /// (Pillow copies it).
+    /// (Pillow copies it). Pillow refuses a zero-sized target or source; here a target size
+    /// below 1 is taken as 1 and an empty source gives a black image, so nothing traps.
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
-        precondition(width > 0 && height > 0, "PILResample: target size \(width)x\(height)")
+        let width = max(width, 1), height = max(height, 1)
         if width == image.width && height == image.height { return image }
-        precondition(image.width > 0 && image.height > 0, "PILResample: empty input image")
+        if image.width == 0 || image.height == 0 { return RGBImage(width: width, height: height, fill: (0, 0, 0)) }
 
         let needHorizontal = width != image.width
         let needVertical = height != image.height

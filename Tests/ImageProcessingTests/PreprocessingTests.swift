@@ -64,6 +64,14 @@ import Testing
         #expect(list.imageMean == [0.25, 0.25, 0.25])
     }
 
+    @Test func configRoundTripsThroughJSON() throws {
+        for file in ["clip_vit_l_336", "siglip_384", "llava_pad_336", "clip_shortest_longest", "clip_no_rescale"] {
+            let config = try ImageProcessorConfig.load(contentsOf: Fixtures.url("configs/\(file).json"))
+            let again = try ImageProcessorConfig.decode(JSONEncoder().encode(config), name: file)
+            #expect(again == config, "\(file)")
+        }
+    }
+
     @Test func badConfigsGiveOneLineErrorsNamingTheFile() {
         let cases: [(String, String)] = [
             (#"{"size": {"longest_edge": 3}}"#, "unsupported size"),
@@ -95,6 +103,18 @@ import Testing
         #expect(ImageProcessorConfig.Size.shortestEdge(336).outputSize(height: 640, width: 427) == (503, 336))
         #expect(ImageProcessorConfig.Size.shortestEdge(224).outputSize(height: 100, width: 100) == (224, 224))
         #expect(ImageProcessorConfig.Size.shortestAndLongestEdge(shortest: 48, longest: 60).outputSize(height: 400, width: 600) == (40, 60))
+    }
+
+    @Test func degenerateInputsDoNotTrap() throws {
+        let config = try ImageProcessorConfig.decode(Data(#"{"size": {"shortest_edge": 4, "longest_edge": 6}, "do_center_crop": false}"#.utf8), name: "x")
+        let preprocessor = try ImagePreprocessor(config: config)
+        let line = RGBImage(width: 1000, height: 1, fill: (200, 100, 50))
+        #expect(preprocessor(line).shape == [3, 1, 6])
+        let empty = RGBImage(width: 0, height: 0, pixels: [])
+        #expect(preprocessor(empty).shape.allSatisfy { $0 >= 1 })
+        let clip = try ImagePreprocessor(config: ImageProcessorConfig(kind: .clip), padToSquare: true)
+        #expect(clip(line).shape == [3, 224, 224])
+        #expect(clip(empty).shape == [3, 224, 224])
     }
 
     @Test func padToSquareMatchesExpand2square() {
