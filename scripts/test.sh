@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test suite. Needs scripts/setup.sh first (the real SmolLM2 and the demo checkpoint);
 # fetches the tokenizer test vectors itself. Tests run in release mode: the numerical tests push
-# real models (a CLIP ViT-L/14-336 tower, SmolLM2) through the engine.
+# real models (a CLIP ViT-L/14-336 tower, SmolLM2) through the engine; -enable-testing lets
+# tests that need internals use @testable imports in a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch_tokenizer_vectors.sh
-swift test -c release "$@"
+swift test -c release -Xswiftc -enable-testing "$@"

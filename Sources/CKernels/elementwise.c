@@ -3,12 +3,14 @@
 #include <math.h>
 
 // exp(x) = 2^n · e^r with n = round(x / ln 2) and |r| ≤ ln2 / 2; e^r by a degree-6 polynomial
-// (Cephes' expf coefficients), 2^n applied with scalef, which also saturates to 0 and ∞.
+// (Cephes' expf coefficients), 2^n applied with scalef, which saturates to ∞. Results below the
+// smallest normal float are flushed to 0, so a masked (−∞) logit gets exactly zero weight.
 __attribute__((target("avx512f")))
 static inline __m512 exp512(__m512 x) {
+    const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33654f), _CMP_GE_OQ);
     const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
     const __m512 ln2hi = _mm512_set1_ps(0.693359375f), ln2lo = _mm512_set1_ps(-2.12194440e-4f);
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7228f)), _mm512_set1_ps(-103.9720f));
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7228f)), _mm512_set1_ps(-88.0f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, ln2hi, x);
     r = _mm512_fnmadd_ps(n, ln2lo, r);
@@ -20,7 +22,7 @@ static inline __m512 exp512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
     __m512 r2 = _mm512_mul_ps(r, r);
     p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
+    return _mm512_maskz_mov_ps(normal, _mm512_scalef_ps(p, n));
 }
 
 __attribute__((target("avx512f")))
