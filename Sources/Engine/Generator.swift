@@ -41,9 +41,11 @@ public struct Generator {
     }
 
     /// Generates up to `maxNewTokens` tokens after `input`. `onToken` sees each new id as it is
-    /// chosen (end-of-sequence ids are not passed on) and may return false to stop.
+    /// chosen (end-of-sequence ids are not passed on) and may return false to stop. Until
+    /// `minNewTokens` tokens exist, end-of-sequence ids are masked out of the logits
+    /// (transformers' MinNewTokensLengthLogitsProcessor).
     public func generate(
-        _ input: PreparedInput, maxNewTokens: Int, sampling: SamplingParameters,
+        _ input: PreparedInput, maxNewTokens: Int, minNewTokens: Int = 0, sampling: SamplingParameters,
         timings: inout Timings, onToken: (Int) -> Bool = { _ in true }
     ) throws -> (tokens: [Int], stop: StopReason) {
         let context = model.config.maxPositions
@@ -73,6 +75,7 @@ public struct Generator {
         var stop = StopReason.maxTokens
         var elapsed: Double = 0
         while tokens.count < steps {
+            if tokens.count < minNewTokens { for id in endOfSequence where id < logits.count { logits[id] = -.infinity } }
             let next = sampler.next(logits)
             if endOfSequence.contains(next) { stop = .endOfSequence; break }
             tokens.append(next)

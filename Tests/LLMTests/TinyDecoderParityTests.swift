@@ -58,11 +58,13 @@ struct TinyDecoderParityTests {
         let stepLogits = try model.forward(embeddings: step.data, rows: 1, positions: [Int32(n)], cache: cache)
         try check(stepLogits, tensors.vector("logits_step1", count: config.vocabSize), "\(fixture) logits_step1")
 
-        // Greedy generation, ignoring EOS as min_new_tokens does.
+        // Greedy generation with min_new_tokens = max_new_tokens, as the reference ran it.
         var timings = Timings()
         let input = PreparedInput(embeddings: embeddings, positions: (0..<n).map(Int32.init))
-        let generated = try Generator(model: model, endOfSequence: []).generate(
-            input, maxNewTokens: expectedIds.count, sampling: SamplingParameters(), timings: &timings)
+        let eos = Set(reference["eos_token_ids"] as! [Int])
+        let generated = try Generator(model: model, endOfSequence: eos).generate(
+            input, maxNewTokens: expectedIds.count, minNewTokens: reference["min_new_tokens"] as! Int,
+            sampling: SamplingParameters(), timings: &timings)
         #expect(generated.tokens == expectedIds, "\(fixture): greedy ids")
     }
 
