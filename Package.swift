@@ -42,7 +42,7 @@ let package = Package(
         // Checkpoint directory → model, generation loop, sampler, timings.
         .target(
             name: "Engine",
-            dependencies: ["Tensor", "ViT", "Projector", "LLM", "Reduction", "Tokenizer", "ChatTemplate", "ImageProcessing"]
+            dependencies: ["Tensor", "CKernels", "ViT", "Projector", "LLM", "Reduction", "Tokenizer", "ChatTemplate", "ImageProcessing"]
         ),
 
         .executableTarget(
@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "Tensor", "TestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

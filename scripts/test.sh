@@ -6,4 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch_tokenizer_vectors.sh
+# The test binary does not relaunch itself as `vlm` does: pick OpenBLAS's AVX-512 kernels here.
+if grep -q avx512f /proc/cpuinfo && [ -z "${OPENBLAS_CORETYPE:-}" ]; then export OPENBLAS_CORETYPE=SkylakeX; fi
 swift test -c release -Xswiftc -enable-testing "$@"
