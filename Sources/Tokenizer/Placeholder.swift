@@ -1,1 +1,0 @@
-// Tokenizer: placeholder until its first real file lands.

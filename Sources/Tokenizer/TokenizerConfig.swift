@@ -1,0 +1,83 @@
+// tokenizer_config.json: the special-token names and flags transformers keeps beside tokenizer.json.
+// The chat template is exposed as text only; rendering it is the ChatTemplate target's job.
+
+import Foundation
+
+/// The parts of tokenizer_config.json an inference engine needs.
+public struct TokenizerConfig: Sendable, Equatable {
+    public var bosToken: String?
+    public var eosToken: String?
+    public var unknownToken: String?
+    public var paddingToken: String?
+    /// `add_bos_token` / `add_eos_token` when the file has them. tokenizer.json's post-processor is what
+    /// `Tokenizer.encode` applies; these flags are what transformers' Llama tokenizers build it from.
+    public var addBosToken: Bool?
+    public var addEosToken: Bool?
+    /// The Jinja chat template: the string, or from a list of named templates the one named "default".
+    public var chatTemplate: String?
+
+    public init(
+        bosToken: String? = nil, eosToken: String? = nil, unknownToken: String? = nil, paddingToken: String? = nil,
+        addBosToken: Bool? = nil, addEosToken: Bool? = nil, chatTemplate: String? = nil
+    ) {
+        self.bosToken = bosToken
+        self.eosToken = eosToken
+        self.unknownToken = unknownToken
+        self.paddingToken = paddingToken
+        self.addBosToken = addBosToken
+        self.addEosToken = addEosToken
+        self.chatTemplate = chatTemplate
+    }
+
+    /// Loads `url`: a tokenizer_config.json file, or a directory that contains one.
+    public init(contentsOf url: URL) throws(TokenizerError) {
+        var fileURL = url
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            fileURL = url.appendingPathComponent("tokenizer_config.json")
+        }
+        let path = fileURL.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TokenizerError(kind: .fileNotFound, file: path, message: "file not found")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: fileURL)
+        } catch {
+            throw TokenizerError(kind: .unreadableFile, file: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        try self.init(jsonData: data, name: path)
+    }
+
+    /// Reads tokenizer_config.json content; `name` is used in error messages.
+    public init(jsonData data: Data, name: String = "tokenizer_config.json") throws(TokenizerError) {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(data)
+        } catch {
+            throw TokenizerError(kind: .invalidJSON, file: name, message: "invalid JSON: \(error)")
+        }
+        guard json.objectMembers != nil else {
+            throw TokenizerError(
+                kind: .invalidConfiguration, file: name, message: "expected a JSON object, found \(json.kindName)")
+        }
+        // A special token is a string, or (older files) an AddedToken object with "content".
+        func tokenName(_ key: String) -> String? {
+            json[key]?.stringValue ?? json[key]?["content"]?.stringValue
+        }
+        self.init(
+            bosToken: tokenName("bos_token"), eosToken: tokenName("eos_token"),
+            unknownToken: tokenName("unk_token"), paddingToken: tokenName("pad_token"),
+            addBosToken: json["add_bos_token"]?.boolValue, addEosToken: json["add_eos_token"]?.boolValue,
+            chatTemplate: Self.chatTemplate(json["chat_template"]))
+    }
+
+    private static func chatTemplate(_ json: JSONValue?) -> String? {
+        if let text = json?.stringValue { return text }
+        guard let named = json?.arrayValue else { return nil }
+        for item in named where item["name"]?.stringValue == "default" {
+            return item["template"]?.stringValue
+        }
+        return nil
+    }
+}
