@@ -23,10 +23,23 @@ public struct Checkpoint {
     public var textConfig: TextConfig { config.text }
     public var isMultimodal: Bool { config.kind == .llava }
 
-    /// The language model, its weights kept in `precision`.
+    /// The language model, its weights kept in `precision`, with ProxyV's modules when the
+    /// config declares them (`vision_mlp_layers.*` and `image_newline` beside the decoder's
+    /// tensors or at the LLaVA model level).
     public func languageModel(precision: WeightPrecision = .asStored) throws -> LanguageModel {
-        try LanguageModel(config: config.text, weights: layout.text.with(precision: precision),
-                          head: layout.lmHead.with(precision: precision))
+        var proxyV: ProxyVModules?
+        if let settings = config.proxyV {
+            let candidates = [layout.text.prefix, "model.", ""]
+            guard let prefix = candidates.first(where: { store.contains($0 + "image_newline") }) else {
+                throw CheckpointError.missingTensor(key: candidates.map { $0 + "image_newline" }.joined(separator: "' or '"),
+                                                    in: directory + " (config.json declares proxyv)")
+            }
+            proxyV = try ProxyVModules(config: config.text, weights: WeightSource(store: store, prefix: prefix, precision: precision),
+                                       startLayer: settings.startLayer, reduceFactor: settings.reduceFactor,
+                                       tokensPerCrop: settings.tokensPerCrop)
+        }
+        return try LanguageModel(config: config.text, weights: layout.text.with(precision: precision),
+                                 head: layout.lmHead.with(precision: precision), proxyV: proxyV)
     }
 
     /// End-of-sequence ids from generation_config.json and config.json.

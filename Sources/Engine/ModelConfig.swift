@@ -8,6 +8,8 @@ struct ModelConfig {
 
     let kind: Kind
     let text: TextConfig
+    /// ProxyV settings when the checkpoint declares `proxyv: true`.
+    let proxyV: ProxyVSettings?
     /// The raw JSON, for the parts (vision, projector) that are parsed by their own targets.
     let json: [String: Any]
 
@@ -29,10 +31,31 @@ struct ModelConfig {
             throw EngineError.unsupportedModel(
                 "\(path): unsupported model_type '\(modelType)' (supported: llama, qwen2, llava)")
         }
+        proxyV = try ProxyVSettings(json["proxyv"] != nil ? json : json["text_config"] as? [String: Any] ?? [:], file: path)
     }
 
     private static func decodeText(_ object: [String: Any], file: String) throws -> TextConfig {
         let data = try JSONSerialization.data(withJSONObject: object)
         return try JSONFile.decode(TextConfig.self, from: data, file: file)
+    }
+}
+
+/// ProxyV's config fields (the authors' train.py defaults where a field is absent).
+struct ProxyVSettings {
+    let startLayer: Int
+    let reduceFactor: Int
+    let tokensPerCrop: Int
+    let learnProxy: Bool
+
+    init?(_ json: [String: Any], file: String) throws {
+        guard json["proxyv"] as? Bool == true else { return nil }
+        startLayer = json["proxyv_start_layer"] as? Int ?? 0
+        reduceFactor = json["proxyv_reduce_factor"] as? Int ?? 4
+        tokensPerCrop = json["per_crop_token_len"] as? Int ?? 576
+        learnProxy = json["learn_proxy"] as? Bool ?? false
+        if learnProxy {
+            throw EngineError.unsupportedModel(
+                "\(file): learn_proxy (ProxyV's learned-query proxies) is not supported yet; only the spatial variant the released checkpoint uses")
+        }
     }
 }
