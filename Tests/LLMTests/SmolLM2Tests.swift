@@ -61,8 +61,3 @@ struct SmolLM2Tests {
         }
     }
 }
-
-struct SetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -102,3 +102,9 @@ public func maxAbsDifference(_ ours: [Float], _ reference: [Float]) -> (differen
     }
     return (difference, 1e-4 * scale)
 }
+
+/// A test that cannot run because the machine is not set up: it fails, saying what to run.
+public struct SetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Builds Tests/EngineTests/Fixtures/tiny-llava-proxyv/: a tiny LLaVA checkpoint that carries ProxyV.
+
+ProxyV is not in transformers and its authors released only a 7B checkpoint, so there is no small
+real one. This script takes the tiny LLaVA fixture tiny-llava-clip-llama (made by
+scripts/make_llava_refs.py: CLIP 56px/14 -> 16 patches, a 2-layer LLaMA with hidden 64) and adds
+what a ProxyV checkpoint has (METHODS.md section 3):
+  config.json: proxyv, proxyv_start_layer (1 = half of the 2 layers), proxyv_reduce_factor 2
+               (a 4x4 grid -> 2x2 = 4 proxies), per_crop_token_len 16, learn_proxy false
+  tensors:     model.vision_mlp_layers.{i}.{context_proj,input_proj,proj.0,proj.2,layernorm_post}.weight
+               and model.image_newline, seeded random (d_i = D/2 = 32 for D < 1024).
+The numerics of ProxyV are tested against the authors' code in ../shared/reference; this fixture
+exercises loading and the whole `vlm ask` path. Needs numpy and safetensors; deterministic.
+
+Usage: python3 scripts/make_proxyv_fixture.py
+"""
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "Tests/EngineTests/Fixtures/tiny-llava-clip-llama"
+TARGET = ROOT / "Tests/EngineTests/Fixtures/tiny-llava-proxyv"
+START_LAYER, REDUCE_FACTOR, TOKENS_PER_CROP = 1, 2, 16
+
+
+def main():
+    if TARGET.exists():
+        shutil.rmtree(TARGET)
+    TARGET.mkdir(parents=True)
+    for path in SOURCE.iterdir():
+        if path.name not in ("model.safetensors", "config.json", "reference.json", "reference.safetensors"):
+            shutil.copy(path, TARGET / path.name)
+
+    config = json.loads((SOURCE / "config.json").read_text())
+    layers = config["text_config"]["num_hidden_layers"]
+    hidden = config["text_config"]["hidden_size"]
+    config.update(proxyv=True, proxyv_start_layer=START_LAYER, proxyv_reduce_factor=REDUCE_FACTOR,
+                  per_crop_token_len=TOKENS_PER_CROP, learn_proxy=False,
+                  num_of_vision_mlp_layers=layers - START_LAYER)
+    (TARGET / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+    tensors = load_file(str(SOURCE / "model.safetensors"))
+    rng = np.random.RandomState(2505)
+    inner = hidden // 4 if hidden >= 1024 else hidden // 2
+
+    def weight(rows, cols):
+        return (rng.standard_normal((rows, cols)) / np.sqrt(cols)).astype(np.float32)
+
+    for i in range(layers - START_LAYER):
+        prefix = f"model.vision_mlp_layers.{i}."
+        tensors[prefix + "context_proj.weight"] = weight(inner, hidden)
+        tensors[prefix + "input_proj.weight"] = weight(inner, hidden)
+        tensors[prefix + "proj.0.weight"] = weight(inner, 2 * inner)
+        tensors[prefix + "proj.2.weight"] = weight(hidden, inner)
+        tensors[prefix + "layernorm_post.weight"] = (1 + 0.1 * rng.standard_normal(hidden)).astype(np.float32)
+    tensors["model.image_newline"] = (0.5 * rng.standard_normal(hidden)).astype(np.float32)
+    save_file(dict(sorted(tensors.items())), str(TARGET / "model.safetensors"), metadata={"format": "pt"})
+    print(f"wrote {TARGET}")
+
+
+if __name__ == "__main__":
+    main()
