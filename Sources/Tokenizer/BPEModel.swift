@@ -14,7 +14,8 @@ struct MergeRule: Sendable {
 }
 
 final class BPEModel: Sendable {
-    let tokenToId: [String: Int]
+    /// token -> id, compared byte for byte (see ExactString).
+    let tokenToId: [ExactString: Int]
     /// id -> token, `nil` for ids the vocabulary does not use.
     let idToToken: [String?]
     private let merges: [UInt64: MergeRule]
@@ -33,7 +34,7 @@ final class BPEModel: Sendable {
     private let cache = WordCache(capacity: 10_000)
 
     init(
-        vocabulary: [String: Int], merges mergePairs: [(String, String)], unknownToken: String?,
+        vocabulary: [ExactString: Int], merges mergePairs: [(String, String)], unknownToken: String?,
         fuseUnknown: Bool, byteFallback: Bool, ignoreMerges: Bool,
         continuingSubwordPrefix: String?, endOfWordSuffix: String?
     ) throws(ConfigurationError) {
@@ -43,7 +44,8 @@ final class BPEModel: Sendable {
         var idToToken = [String?](repeating: nil, count: maximumId + 1)
         var characterIds = [Int32](repeating: -1, count: 0x10000)
         var astralCharacterIds: [UInt32: Int32] = [:]
-        for (token, id) in vocabulary {
+        for (key, id) in vocabulary {
+            let token = key.string
             // Two tokens with one id: keep one deterministically (the smaller string).
             if let existing = idToToken[id], existing < token {} else { idToToken[id] = token }
             var scalars = token.unicodeScalars.makeIterator()
@@ -58,12 +60,12 @@ final class BPEModel: Sendable {
 
         var byteFallbackIds = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
-            if let id = vocabulary[Self.byteTokenName(UInt8(byte))] { byteFallbackIds[byte] = Int32(id) }
+            if let id = vocabulary[ExactString(Self.byteTokenName(UInt8(byte)))] { byteFallbackIds[byte] = Int32(id) }
         }
         self.byteFallbackIds = byteFallbackIds
 
         if let unknownToken {
-            guard let id = vocabulary[unknownToken] else {
+            guard let id = vocabulary[ExactString(unknownToken)] else {
                 throw .invalid("model: unk_token \"\(unknownToken)\" is not in the vocabulary")
             }
             unknownTokenId = id
@@ -76,14 +78,14 @@ final class BPEModel: Sendable {
         var merges: [UInt64: MergeRule] = [:]
         merges.reserveCapacity(mergePairs.count)
         for (rank, (left, right)) in mergePairs.enumerated() {
-            guard let leftId = vocabulary[left] else {
+            guard let leftId = vocabulary[ExactString(left)] else {
                 throw .invalid("model: merge \(rank) (\"\(left) \(right)\") uses \"\(left)\", which is not in the vocabulary")
             }
-            guard let rightId = vocabulary[right] else {
+            guard let rightId = vocabulary[ExactString(right)] else {
                 throw .invalid("model: merge \(rank) (\"\(left) \(right)\") uses \"\(right)\", which is not in the vocabulary")
             }
             let merged = left + (prefixLength > 0 ? String(right.dropFirst(prefixLength)) : right)
-            guard let mergedId = vocabulary[merged] else {
+            guard let mergedId = vocabulary[ExactString(merged)] else {
                 throw .invalid("model: merge \(rank) (\"\(left) \(right)\") makes \"\(merged)\", which is not in the vocabulary")
             }
             merges[Self.pairKey(Int32(leftId), Int32(rightId))] = MergeRule(rank: Int32(rank), result: Int32(mergedId))
@@ -110,7 +112,7 @@ final class BPEModel: Sendable {
         guard !word.isEmpty else { return }
         var key = String.UnicodeScalarView()
         key.append(contentsOf: word)
-        let text = String(key)
+        let text = ExactString(String(key))
         if ignoreMerges, let id = tokenToId[text] {
             ids.append(id)
             return
@@ -139,7 +141,7 @@ final class BPEModel: Sendable {
                 var piece = String(scalar)
                 if index > 0, let prefix = continuingSubwordPrefix { piece = prefix + piece }
                 if index == word.count - 1, let suffix = endOfWordSuffix { piece += suffix }
-                if let found = tokenToId[piece] { id = Int32(found) }
+                if let found = tokenToId[ExactString(piece)] { id = Int32(found) }
                 text = piece
             } else if scalar.value < 0x10000 {
                 id = characterIds[Int(scalar.value)]
@@ -259,7 +261,7 @@ private struct MinHeap {
 /// Results for words seen before (HF keeps a 10,000-entry cache too). Shared by copies of a Tokenizer,
 /// so guarded by a lock.
 final class WordCache: @unchecked Sendable {
-    private var entries: [String: [Int32]] = [:]
+    private var entries: [ExactString: [Int32]] = [:]
     private let lock = NSLock()
     private let capacity: Int
 
@@ -267,13 +269,13 @@ final class WordCache: @unchecked Sendable {
         self.capacity = capacity
     }
 
-    func lookup(_ word: String) -> [Int32]? {
+    func lookup(_ word: ExactString) -> [Int32]? {
         lock.lock()
         defer { lock.unlock() }
         return entries[word]
     }
 
-    func insert(_ word: String, _ ids: [Int32]) {
+    func insert(_ word: ExactString, _ ids: [Int32]) {
         lock.lock()
         defer { lock.unlock() }
         if entries.count < capacity { entries[word] = ids }

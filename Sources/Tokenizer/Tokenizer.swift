@@ -64,7 +64,7 @@ public struct Tokenizer: Sendable {
 
     /// The id of a token as the vocabulary spells it ("Ġthe", "▁the", "<|endoftext|>"), added tokens first.
     public func id(forToken token: String) -> Int? {
-        core.addedTokenIds[token] ?? core.model.tokenToId[token]
+        core.addedTokenIds[ExactString(token)] ?? core.model.tokenToId[ExactString(token)]
     }
 
     /// The token spelled as in the vocabulary, or nil for an unknown id.
@@ -94,7 +94,7 @@ final class TokenizerCore: Sendable {
     let postProcessor: PostProcessor?
     let decoder: Decoder?
     let streamingPlan: StreamingPlan
-    let addedTokenIds: [String: Int]
+    let addedTokenIds: [ExactString: Int]
     let addedTokenContents: [Int: String]
     let specialTokenIds: Set<Int>
     /// Added tokens matched in the raw text (normalized == false).
@@ -111,11 +111,11 @@ final class TokenizerCore: Sendable {
         decoder = definition.decoder
         streamingPlan = StreamingPlan(decoder: definition.decoder)
 
-        var addedTokenIds: [String: Int] = [:]
+        var addedTokenIds: [ExactString: Int] = [:]
         var addedTokenContents: [Int: String] = [:]
         var specialTokenIds = Set<Int>()
         for token in definition.addedTokens where !token.content.isEmpty {
-            addedTokenIds[token.content] = token.id
+            addedTokenIds[ExactString(token.content)] = token.id
             addedTokenContents[token.id] = token.content
             if token.special { specialTokenIds.insert(token.id) }
         }

@@ -44,13 +44,13 @@ struct TokenizerDefinition: Sendable {
         guard let vocabularyMembers = json["vocab"]?.objectMembers else {
             throw .invalid("model: \"vocab\" must be an object of token -> id")
         }
-        var vocabulary: [String: Int] = [:]
+        var vocabulary: [ExactString: Int] = [:]
         vocabulary.reserveCapacity(vocabularyMembers.count)
         for (token, idValue) in vocabularyMembers {
             guard let id = idValue.intValue, id >= 0 else {
                 throw .invalid("model: token \"\(token)\" has no valid id")
             }
-            vocabulary[token] = id
+            vocabulary[ExactString(token)] = id
         }
 
         // Merges: "a b" strings (older files) or ["a", "b"] pairs (tokenizers >= 0.20).

@@ -1,1 +1,0 @@
-// ChatTemplate: placeholder until its first real file lands.
