@@ -47,7 +47,7 @@ let package = Package(
 
         .executableTarget(
             name: "vlm",
-            dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Engine", "Tokenizer", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Shared by the test targets: reference-case reading and tolerances.
@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "Tensor", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "Tensor", "ChatTemplate", "ImageProcessing", "TestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

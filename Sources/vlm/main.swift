@@ -1,1 +1,0 @@
-print("vlm: under construction")

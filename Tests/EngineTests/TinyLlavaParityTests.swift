@@ -1,0 +1,135 @@
+import ChatTemplate
+@testable import Engine
+import Foundation
+import ImageProcessing
+import LLM
+import Tensor
+import Testing
+import TestSupport
+
+/// Tiny random LLaVA checkpoints made by scripts/make_llava_refs.py (CLIP + LLaMA and SigLIP +
+/// Qwen2, several key layouts and dtypes) against transformers' processor and model: prompt text,
+/// input ids, pixel values, every vision hidden state, the projector input and output, the last
+/// position's logits and greedy ids.
+struct TinyLlavaParityTests {
+    struct Fixture: CustomStringConvertible, Sendable {
+        let directory: String
+        var description: String { (directory as NSString).lastPathComponent }
+    }
+
+    static let fixtureRoot = Repository.root.appendingPathComponent("Tests/EngineTests/Fixtures").path
+    static let photos = fixtureRoot + "/photos"
+
+    /// Every fixture directory with a reference.json (new ones need no new code).
+    static let fixtures: [Fixture] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtureRoot)) ?? []
+        return names.sorted().map { fixtureRoot + "/" + $0 }
+            .filter { FileManager.default.fileExists(atPath: $0 + "/reference.json") }
+            .map(Fixture.init)
+    }()
+
+    @Test func fixturesExist() {
+        #expect(Self.fixtures.count >= 3, "expected tiny LLaVA fixtures (scripts/make_llava_refs.py)")
+    }
+
+    @Test(arguments: fixtures)
+    func matchesTransformers(_ fixture: Fixture) throws {
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.directory + "/reference.json"))) as! [String: Any]
+        let tensors = try TensorStore(files: [fixture.directory + "/reference.safetensors"], label: fixture.description)
+        let vlm = try VisionLanguageModel(directory: fixture.directory)
+        let encoder = try #require(vlm.imageEncoder)
+        #expect(vlm.imageTokenId == reference["image_token_id"] as? Int)
+        #expect(vlm.endOfSequence == Set(reference["eos_token_ids"] as! [Int]))
+
+        for testCase in reference["cases"] as! [[String: Any]] {
+            let name = "\(fixture)/\(testCase["name"] as! String)"
+            let images = (testCase["images"] as! [String]).map { Self.photos + "/" + $0 }
+            let prompt: Request.Prompt
+            if testCase["kind"] as! String == "raw" {
+                prompt = .raw(testCase["prompt"] as! String)
+            } else {
+                prompt = .messages(try ChatMessage.parse(testCase["messages"] as! [[String: Any]]))
+            }
+            var request = Request(prompt: prompt, images: images, maxNewTokens: reference["max_new_tokens"] as! Int)
+
+            // Prompt text and ids, with each image token expanded as transformers' processor does.
+            let text = try vlm.promptText(request)
+            #expect(text == testCase["prompt"] as! String, "\(name): prompt text")
+            let ids = vlm.promptIds(text, request: request)
+            let perImage = testCase["num_image_tokens_per_image"] as! Int
+            let expanded = ids.flatMap { $0 == vlm.imageTokenId ? Array(repeating: $0, count: perImage) : [$0] }
+            #expect(expanded == testCase["input_ids"] as! [Int], "\(name): input ids")
+
+            // Every stage of every image.
+            let vision = encoder.vision
+            let c = vision.hiddenSize
+            let hiddenReference = try tensors.vector("\(testCase["name"]!).vision_hidden_states",
+                                                     count: tensors.shape(of: "\(testCase["name"]!).vision_hidden_states")!.reduce(1, *))
+            for (i, path) in images.enumerated() {
+                let pixels = try vlm.imagePreprocessor!(ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path)))
+                let imageSize = 3 * vision.imageSize * vision.imageSize
+                try check(pixels.data, row(tensors, "\(testCase["name"]!).pixel_values", i, imageSize), "\(name) image \(i) pixel_values", tolerance: 1e-5)
+                let layers = encoder.tower.layers.count
+                let states = pixels.data.withUnsafeBufferPointer {
+                    encoder.tower.hiddenStates(pixels: $0.baseAddress!, featureLayers: Array(0...layers))
+                }
+                let perState = vision.tokenCount * c
+                for (layer, state) in states.enumerated() {
+                    let start = (layer * images.count + i) * perState
+                    try check(state.toArray(), Array(hiddenReference[start..<(start + perState)]), "\(name) image \(i) vision_hidden_states[\(layer)]")
+                }
+                let features = pixels.data.withUnsafeBufferPointer { encoder.features(pixels: $0.baseAddress!) }
+                try check(features.toArray(), row(tensors, "\(testCase["name"]!).image_features", i, features.count), "\(name) image \(i) image_features")
+                let projected = encoder.project(features)
+                try check(projected.toArray(), row(tensors, "\(testCase["name"]!).projected", i, projected.count), "\(name) image \(i) projected")
+            }
+
+            // First-step logits of the whole prompt, then greedy generation.
+            var timings = Timings()
+            let prepared = try vlm.prepareInput(ids: ids, request: request, timings: &timings)
+            let cache = KVCache(config: vlm.languageModel.config, capacity: prepared.input.cacheRows)
+            let logits = try vlm.languageModel.forward(embeddings: prepared.input.embeddings.data, rows: prepared.input.rows,
+                                                       positions: prepared.input.positions, cache: cache)
+            try check(logits, tensors.vector("\(testCase["name"]!).logits_last", count: logits.count), "\(name) logits_last")
+            request.sampling = SamplingParameters()
+            let response = try vlm.run(request)
+            let expected = testCase["greedy_ids"] as! [Int]
+            let ours = response.stopReason == .endOfSequence ? response.tokens + [expected.last!] : response.tokens
+            #expect(ours == expected, "\(name): greedy ids")
+            #expect(response.visualTokens == perImage * images.count, "\(name): visual tokens")
+        }
+    }
+
+    func row(_ tensors: TensorStore, _ name: String, _ index: Int, _ size: Int) throws -> [Float] {
+        let all = try tensors.vector(name, count: tensors.shape(of: name)!.reduce(1, *))
+        return Array(all[(index * size)..<((index + 1) * size)])
+    }
+
+    func check(_ ours: [Float], _ theirs: [Float], _ what: String, tolerance: Float = 1e-4) throws {
+        guard ours.count == theirs.count else {
+            Issue.record("\(what): \(ours.count) values against \(theirs.count)")
+            return
+        }
+        let (difference, _) = maxAbsDifference(ours, theirs)
+        let scale = max(1, theirs.map(abs).max() ?? 1)
+        #expect(difference <= tolerance * scale, "\(what) differs by \(difference)")
+    }
+}
+
+extension ChatMessage {
+    /// Messages as the references store them: {"role", "content": string or [{"type", "text"?}]}.
+    static func parse(_ messages: [[String: Any]]) throws -> [ChatMessage] {
+        try messages.map { message in
+            let role = message["role"] as! String
+            if let text = message["content"] as? String { return ChatMessage(role: role, content: .text(text)) }
+            let parts = try (message["content"] as! [[String: Any]]).map { part -> Part in
+                switch part["type"] as? String {
+                case "image": return .image
+                case "text": return .text(part["text"] as! String)
+                default: throw SetupError("unknown content part \(part)")
+                }
+            }
+            return ChatMessage(role: role, content: .parts(parts))
+        }
+    }
+}
