@@ -248,7 +248,8 @@ enum Filters {
     }
 
     private static func map(_ value: Value, _ arguments: Arguments, evaluator: Evaluator, line: Int) throws -> Value {
-        let items = try evaluator.iterate(value, line: line)
+        // jinja2 do_map starts with `if value:`, so a falsy input (None, "", []) maps to nothing.
+        let items = value.isTruthy ? try evaluator.iterate(value, line: line) : []
         if arguments.positional.isEmpty {
             let attribute = arguments.keyword.first { $0.name == "attribute" }?.value
             let defaultValue = arguments.keyword.first { $0.name == "default" }?.value
@@ -285,7 +286,8 @@ enum Filters {
         }
         let testArguments = Arguments(positional: Array(positional), keyword: arguments.keyword)
         var out: [Value] = []
-        for item in try evaluator.iterate(value, line: line) {
+        // jinja2 select_or_reject starts with `if value:`, so a falsy input (None, "", []) selects nothing.
+        for item in value.isTruthy ? try evaluator.iterate(value, line: line) : [] {
             let subject = try transform(item)
             let passed = try testName.map { try Tests.apply($0, to: subject, with: testArguments, evaluator: evaluator, line: line) } ?? subject.isTruthy
             if passed == select { out.append(item) }

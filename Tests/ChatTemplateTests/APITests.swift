@@ -23,6 +23,14 @@ struct APITests {
         #expect(prompt == "USER: <image>\nWhat is shown in this image? ASSISTANT:")
     }
 
+    @Test("tools and documents are None, not undefined, as transformers passes them")
+    func toolsAndDocumentsAreNone() throws {
+        let template = try ChatTemplate("{{ tools is defined }}|{{ tools is none }}|{{ documents is none }}|{{ tools | length if tools else 0 }}")
+        #expect(try template.render(messages: [.user("hi")], addGenerationPrompt: false) == "True|True|True|0")
+        let tool: TemplateValue = ["type": "function", "function": ["name": "f"]]
+        #expect(try template.render(messages: [.user("hi")], addGenerationPrompt: false, tools: [tool]) == "True|False|True|1")
+    }
+
     @Test("a parsed template renders many times and can be shared")
     func reusable() async throws {
         let template = try ChatTemplate("{% for m in messages %}{{ m.role }}:{{ m.content }};{% endfor %}")
