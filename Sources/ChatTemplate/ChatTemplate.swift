@@ -23,6 +23,7 @@ public struct ChatTemplate: Sendable {
         let tokens = try Lexer(source).tokenize()
         var parser = Parser(tokens: tokens)
         nodes = try parser.parseTemplate()
+        try FilterCheck.check(nodes)
     }
 
     /// Renders with exactly the given variables.

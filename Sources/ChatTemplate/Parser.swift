@@ -601,7 +601,6 @@ struct Parser {
         advance()  // '|'
         var name = try expectName()
         while skipOp(".") { name += "." + (try expectName()) }
-        guard Filters.names.contains(name) else { throw TemplateError(.unsupported, "filter '\(name)'", line: line) }
         let arguments = isOp(current, "(") ? try parseCallArguments() : []
         return Expr(kind: .filter(node, name: name, arguments), line: line)
     }
@@ -612,7 +611,6 @@ struct Parser {
         let negated = skipName("not")
         var name = try expectName()
         while skipOp(".") { name += "." + (try expectName()) }
-        guard Tests.names.contains(name) else { throw TemplateError(.unsupported, "test '\(name)'", line: line) }
         var arguments: [Argument] = []
         if isOp(current, "(") {
             arguments = try parseCallArguments()

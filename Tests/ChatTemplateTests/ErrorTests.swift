@@ -31,7 +31,8 @@ struct ErrorTests {
     @Test("unsupported constructs are named, with their line", arguments: [
         ("a\n{% include 'other.jinja' %}", "'{% include %}' tag", 2),
         ("{{ x }}\n\n{{ x | wordwrap(10) }}", "filter 'wordwrap'", 3),
-        ("{% if x is escapedish %}{% endif %}", "test 'escapedish'", 1),
+        ("{{ x is escapedish }}", "test 'escapedish'", 1),
+        ("{% if a %}{% for x in xs %}{{ x | wordwrap }}{% endfor %}{% endif %}", "filter 'wordwrap'", 1),
         ("line\n{% for x in xs recursive %}{% endfor %}", "recursive for loop", 2),
         ("{% call foo() %}x{% endcall %}", "'{% call %}' tag", 1),
         ("{% frobnicate %}", "unknown tag 'frobnicate'", 1),
@@ -52,6 +53,15 @@ struct ErrorTests {
         #expect(error?.kind == .unsupported)
         #expect(error?.message == "global function 'cycler'")
         #expect(error?.line == 2)
+    }
+
+    @Test("inside an if, an unknown filter fails only when it runs, as in jinja2")
+    func unknownFilterInsideIf() throws {
+        let template = try ChatTemplate("{% if x is string %}{{ x | from_json }}{% else %}{{ 'ok' if x else y | nope }}{% endif %}")
+        #expect(try template.render(["x": 1]) == "ok")
+        let error = #expect(throws: TemplateError.self) { try template.render(["x": "{}"]) }
+        #expect(error?.kind == .unsupported)
+        #expect(error?.message == "filter 'from_json'")
     }
 
     @Test("invalid templates are syntax errors", arguments: [
