@@ -248,6 +248,10 @@ UNIT_CASES = [
     ("filters_dict", "{% for k, v in d | items %}{{ k }}={{ v }};{% endfor %} {% for k, v in d.items() %}{{ k }}:{{ v }};{% endfor %} {{ d.get('a') }} {{ d.get('z', 'dflt') }} {{ d.get('z') }} {{ d.keys() | list }} {{ d.values() | list }} {{ d | dictsort }}", {"d": {"b": 2, "a": 1}}),
     ("tojson", "{{ x | tojson }}|{{ x | tojson(indent=2) }}|{{ 'é\"<>' | tojson }}|{{ [] | tojson(indent=4) }}|{{ {} | tojson }}|{{ 1.0 | tojson }}|{{ x | tojson(sort_keys=true) }}", {"x": {"b": 1, "a": [1.5, None, True, "é\n\t\\"], "c": {"d": []}}}),
     ("select_and_map_of_falsy_values", "[{{ n | selectattr('type', 'equalto', 'x') | list }}] [{{ n | map(attribute='a') | list }}] [{{ '' | select | list }}] [{{ 0 | reject | list }}]", {"n": None}),
+    ("generators_are_truthy_and_single_use", "{% set g = [1, 2, 3] | select('odd') %}{{ 'yes' if g else 'no' }} {{ g | list }} {{ g | list }} {% set e = [] | selectattr('x') %}{{ 'truthy' if e else 'falsy' }} {{ [1, 2] | map('string') | join(',') }} {{ [3, 1] | reverse | list }} {{ {'a': 1} | items | list }} {{ [1, 2, 3] | select('odd') | first }} {{ 2 in [1, 2] | select }}", {}),
+    ("generator_has_no_length", "{{ [1] | select | length }}", {}),
+    ("generator_is_not_json", "{{ [1] | map('string') | tojson }}", {}),
+    ("markup_escapes_what_is_added", "{{ '<b>' | safe + '<i>\"x\" & \\'y\\'' }} {{ 'a<' + '>b' | safe }} {{ ('<' | safe) ~ '<' }} {{ '<' | safe | length }} {{ '<a>' | safe is string }}", {}),
     ("default_filter_alias", "{{ u | d('x') }} {{ '' | d('y', true) }} {{ false | default('z') }}", {}),
     ("string_methods", "{{ '  a  '.strip() }}|{{ 'xxayy'.strip('xy') }}|{{ '  a'.lstrip() }}|{{ 'a  '.rstrip() }}|{{ 'ab'.upper() }}|{{ 'AB'.lower() }}|{{ 'ab'.startswith('a') }}|{{ 'ab'.endswith(('x', 'b')) }}|{{ 'a b  c'.split() }}|{{ 'a,b,,c'.split(',') }}|{{ 'a,b,c'.split(',', 1) }}|{{ 'aXbX'.replace('X', '-') }}|{{ 'hello world'.title() }}|{{ 'abc'.capitalize() }}|{{ 'a</think>b'.split('</think>')[-1] }}|{{ 'abc'.find('c') }}|{{ 'l1\\nl2'.splitlines() }}|{{ '{} and {}'.format(1, 'b') }}|{{ 'a-b'.rsplit('-', 1) }}", {}),
     # statements

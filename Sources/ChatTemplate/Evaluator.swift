@@ -80,7 +80,7 @@ final class Evaluator {
             case .text(let text):
                 output += text
             case .output(let expr):
-                output += try evaluate(expr, in: scope).pythonString
+                output += try outputText(try evaluate(expr, in: scope), line: expr.line)
             case .forLoop(let loop):
                 try executeFor(loop, in: scope, into: &output)
             case .ifChain(let branches, let otherwise):
@@ -305,8 +305,9 @@ final class Evaluator {
         case .undefined: return []
         case .array(let items), .tuple(let items): return items
         case .dictionary(let d): return d.keys.map { .string($0) }
-        case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
+        case .string(let s), .markup(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .loop(let state): return state.items
+        case .iterator(let state): return state.drain()
         default:
             throw TemplateError(.type, "'\(value.pythonTypeName)' object is not iterable", line: line)
         }

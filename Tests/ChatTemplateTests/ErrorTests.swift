@@ -81,6 +81,13 @@ struct ErrorTests {
         #expect(error?.line != nil)
     }
 
+    @Test("printing a generator is refused: jinja2 would print a memory address")
+    func printingGenerator() {
+        let error = #expect(throws: TemplateError.self) { try ChatTemplate("{{ xs | select('odd') }}").render(["xs": [1, 2, 3]]) }
+        #expect(error?.kind == .unsupported)
+        #expect(error?.message.contains("generator") == true)
+    }
+
     @Test("list and dict mutation is refused, as in the immutable sandbox")
     func immutable() {
         let error = #expect(throws: TemplateError.self) { try ChatTemplate("{{ xs.append(3) }}").render(["xs": [1, 2]]) }
