@@ -105,6 +105,19 @@ final class Evaluator {
                 return .breakLoop
             case .continueLoop:
                 return .continueLoop
+            case .filterBlock(let filters, let body):
+                var captured = ""
+                _ = try execute(body, in: Scope(parent: scope), into: &captured)
+                var value = Value.string(captured)
+                for filter in filters {
+                    var arguments = Arguments()
+                    for argument in filter.arguments {
+                        let evaluated = try evaluate(argument.value, in: scope)
+                        if let name = argument.name { arguments.keyword.append((name, evaluated)) } else { arguments.positional.append(evaluated) }
+                    }
+                    value = try Filters.apply(filter.name, to: value, with: arguments, evaluator: self, line: filter.line)
+                }
+                output += try outputText(value, line: filters.first?.line ?? 0)
             case .generation(let body):
                 let flow = try execute(body, in: scope, into: &output)
                 if flow != .normal { return flow }

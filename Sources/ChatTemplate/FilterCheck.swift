@@ -34,6 +34,14 @@ enum FilterCheck {
                     if let defaultValue = parameter.defaultValue { try check(defaultValue, soft: false) }
                 }
                 try check(definition.body, soft: false)
+            case .filterBlock(let filters, let body):
+                for filter in filters {
+                    if !soft && !Filters.names.contains(filter.name) {
+                        throw TemplateError(.unsupported, "filter '\(filter.name)'", line: filter.line)
+                    }
+                    for argument in filter.arguments { try check(argument.value, soft: soft) }
+                }
+                try check(body, soft: false)
             case .generation(let body):
                 try check(body, soft: false)
             }

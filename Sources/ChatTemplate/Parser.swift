@@ -11,7 +11,7 @@ struct Parser {
 
     /// Statement tags jinja2 knows but this engine does not implement; named in the error.
     private static let unsupportedTags: Set<String> = [
-        "call", "filter", "with", "block", "extends", "include", "import", "from", "raw", "autoescape",
+        "call", "with", "block", "extends", "include", "import", "from", "raw", "autoescape",
         "do", "trans", "pluralize", "endraw",
     ]
 
@@ -140,6 +140,18 @@ struct Parser {
             guard loopDepth > 0 else { throw TemplateError(.syntax, "'\(tag)' outside of a loop", line: line) }
             try expectBlockEnd()
             return tag == "break" ? .breakLoop(line: line) : .continueLoop(line: line)
+        case "filter":
+            var filters: [(name: String, arguments: [Argument], line: Int)] = []
+            repeat {
+                let filterLine = current.line
+                var name = try expectName()
+                while skipOp(".") { name += "." + (try expectName()) }
+                filters.append((name, isOp(current, "(") ? try parseCallArguments() : [], filterLine))
+            } while skipOp("|")
+            try expectBlockEnd()
+            let (body, _) = try parseBody(until: ["endfilter"])
+            try expectBlockEnd()
+            return .filterBlock(filters, body)
         case "generation":
             try expectBlockEnd()
             let (body, _) = try parseBody(until: ["endgeneration"])

@@ -35,6 +35,7 @@ struct ErrorTests {
         ("{% if a %}{% for x in xs %}{{ x | wordwrap }}{% endfor %}{% endif %}", "filter 'wordwrap'", 1),
         ("line\n{% for x in xs recursive %}{% endfor %}", "recursive for loop", 2),
         ("{% call foo() %}x{% endcall %}", "'{% call %}' tag", 1),
+        ("{% filter center(9) %}x{% endfilter %}", "filter 'center'", 1),
         ("{% frobnicate %}", "unknown tag 'frobnicate'", 1),
         ("\n\n\n{% set x | upper %}a{% endset %}", "filter on a '{% set %}' block", 4),
         ("{{ f(*args) }}", "*args / **kwargs in a call", 1),

@@ -58,6 +58,10 @@ func check(_ render: () throws -> String, against record: TemplateDictionary, la
     do {
         let rendered = try render()
         Issue.record("\(label): expected \(type) '\(message)', got output \(rendered.debugDescription)")
+    } catch let thrown as TemplateError where thrown.kind == .unsupported {
+        // jinja2 failed too; here the construct that would have failed is not implemented, which is
+        // also an error naming it. (Never reached by the committed fixtures.)
+        _ = thrown
     } catch let thrown as TemplateError {
         if let kind = expectedKind(ofPythonError: type) {
             #expect(thrown.kind == kind, "\(label): expected a \(type) (\(kind)), got \(thrown)")
