@@ -13,7 +13,15 @@ lstrip_blocks=True, extensions=[loopcontrols, <generation>]) with raise_exceptio
 tojson override, dict and namespace.
 
 Usage: python3 scripts/make_chat_template_refs.py   (needs jinja2 >= 3.1.6; transformers optional)
+
+A wider, uncommitted check: render any folder of .jinja templates (for instance llama.cpp's
+models/templates, which the llama-cpp-python sdist vendors) and point the opt-in Swift test at it:
+    python3 scripts/make_chat_template_refs.py --templates DIR --out /tmp/wide/expected.json
+    CHAT_TEMPLATE_WIDE_REFS=/tmp/wide/expected.json CHAT_TEMPLATE_WIDE_TEMPLATES=DIR \
+        swift test --filter WideReferenceTests
+Templates not listed in SPECIAL_TOKENS get <s>, </s>, <unk> and a fixed date_string.
 """
+import argparse
 import json
 import pathlib
 import sys
@@ -247,6 +255,11 @@ UNIT_CASES = [
     ("filters_select", "{{ xs | selectattr('type', 'equalto', 'image') | list | length }} {{ xs | rejectattr('type', 'equalto', 'image') | map(attribute='text') | join(',') }} {{ xs | selectattr('text') | list | length }} {{ xs | map(attribute='type') | list }} {{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] | reject('even') | list }} {{ ['a', 'B'] | map('upper') | join }} {{ xs | selectattr('type', '==', 'text') | list | length }} {{ xs | map(attribute='missing', default='d') | list }}", {"xs": [{"type": "image"}, {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}),
     ("filters_dict", "{% for k, v in d | items %}{{ k }}={{ v }};{% endfor %} {% for k, v in d.items() %}{{ k }}:{{ v }};{% endfor %} {{ d.get('a') }} {{ d.get('z', 'dflt') }} {{ d.get('z') }} {{ d.keys() | list }} {{ d.values() | list }} {{ d | dictsort }}", {"d": {"b": 2, "a": 1}}),
     ("tojson", "{{ x | tojson }}|{{ x | tojson(indent=2) }}|{{ 'é\"<>' | tojson }}|{{ [] | tojson(indent=4) }}|{{ {} | tojson }}|{{ 1.0 | tojson }}|{{ x | tojson(sort_keys=true) }}", {"x": {"b": 1, "a": [1.5, None, True, "é\n\t\\"], "c": {"d": []}}}),
+    ("select_and_map_of_falsy_values", "[{{ n | selectattr('type', 'equalto', 'x') | list }}] [{{ n | map(attribute='a') | list }}] [{{ '' | select | list }}] [{{ 0 | reject | list }}]", {"n": None}),
+    ("generators_are_truthy_and_single_use", "{% set g = [1, 2, 3] | select('odd') %}{{ 'yes' if g else 'no' }} {{ g | list }} {{ g | list }} {% set e = [] | selectattr('x') %}{{ 'truthy' if e else 'falsy' }} {{ [1, 2] | map('string') | join(',') }} {{ [3, 1] | reverse | list }} {{ {'a': 1} | items | list }} {{ [1, 2, 3] | select('odd') | first }} {{ 2 in [1, 2] | select }}", {}),
+    ("generator_has_no_length", "{{ [1] | select | length }}", {}),
+    ("generator_is_not_json", "{{ [1] | map('string') | tojson }}", {}),
+    ("markup_escapes_what_is_added", "{{ '<b>' | safe + '<i>\"x\" & \\'y\\'' }} {{ 'a<' + '>b' | safe }} {{ ('<' | safe) ~ '<' }} {{ '<' | safe | length }} {{ '<a>' | safe is string }}", {}),
     ("default_filter_alias", "{{ u | d('x') }} {{ '' | d('y', true) }} {{ false | default('z') }}", {}),
     ("string_methods", "{{ '  a  '.strip() }}|{{ 'xxayy'.strip('xy') }}|{{ '  a'.lstrip() }}|{{ 'a  '.rstrip() }}|{{ 'ab'.upper() }}|{{ 'AB'.lower() }}|{{ 'ab'.startswith('a') }}|{{ 'ab'.endswith(('x', 'b')) }}|{{ 'a b  c'.split() }}|{{ 'a,b,,c'.split(',') }}|{{ 'a,b,c'.split(',', 1) }}|{{ 'aXbX'.replace('X', '-') }}|{{ 'hello world'.title() }}|{{ 'abc'.capitalize() }}|{{ 'a</think>b'.split('</think>')[-1] }}|{{ 'abc'.find('c') }}|{{ 'l1\\nl2'.splitlines() }}|{{ '{} and {}'.format(1, 'b') }}|{{ 'a-b'.rsplit('-', 1) }}", {}),
     # statements
@@ -260,6 +273,7 @@ UNIT_CASES = [
     ("range_and_dict_globals", "{{ range(3) | list }} {{ range(1, 7, 2) | list }} {{ dict(a=1, b='x') }} {{ range(5, 0, -2) | list }}", {}),
     ("set_multiple_and_reassign_messages", "{% set messages = messages[1:] %}{% for m in messages %}{{ m }}{% endfor %}{% set a, b = 1, 2 %}{{ a }}{{ b }}", {"messages": ["sys", "u1", "u2"]}),
     ("macro", "{% macro greet(name, punct='!') %}Hello {{ name }}{{ punct }}{% endmacro %}{{ greet('Ann') }} {{ greet('Bob', '?') }} {{ greet(name='Cy', punct='.') }}", {}),
+    ("filter_block", "{% filter upper | replace('A', '4') %}\n  a {{ 'b' }}\n{% endfilter %}|{% filter trim %}  x  {% endfilter %}", {}),
     ("generation_block", "{% for m in ['a', 'b'] %}{% generation %}<{{ m }}>{% endgeneration %}{% endfor %}", {}),
     ("adjacent_string_literals", "{{ 'a' 'b' \"c\" }}", {}),
     ("raise_exception", "{% if x %}{{ raise_exception('Bad input: ' ~ x) }}{% endif %}ok", {"x": "oops"}),
@@ -274,18 +288,27 @@ UNIT_CASES = [
 ]
 
 
+GENERIC_SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+GENERIC_EXTRA_CONTEXT = {"date_string": "26 Jul 2024"}
+
+
 def main():
+    arguments = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    arguments.add_argument("--templates", type=pathlib.Path, default=TEMPLATES, help="folder of .jinja files")
+    arguments.add_argument("--out", type=pathlib.Path, default=FIXTURES / "expected.json", help="where to write the JSON")
+    options = arguments.parse_args()
+    is_fixture_run = options.templates.resolve() == TEMPLATES.resolve()
+
     render_conversation, render_plain, renderer_name = make_renderer()
 
     templates = {}
     cases = []
-    for path in sorted(TEMPLATES.glob("*.jinja")):
+    for path in sorted(options.templates.glob("*.jinja")):
         name = path.name
         source = path.read_text(encoding="utf-8")
-        templates[name] = {
-            "special_tokens": SPECIAL_TOKENS[name],
-            "extra_context": EXTRA_CONTEXT.get(name, {}),
-        }
+        special_tokens = SPECIAL_TOKENS[name] if is_fixture_run else SPECIAL_TOKENS.get(name, GENERIC_SPECIAL_TOKENS)
+        extra_context = EXTRA_CONTEXT.get(name, {}) if is_fixture_run else EXTRA_CONTEXT.get(name, GENERIC_EXTRA_CONTEXT)
+        templates[name] = {"special_tokens": special_tokens, "extra_context": extra_context}
         for conversation_name, conversation in CONVERSATIONS.items():
             tools = conversation.get("tools")
             if tools is not None and "tools" not in source:
@@ -296,14 +319,14 @@ def main():
                     case["output"] = render_conversation(
                         source, json.loads(json.dumps(conversation["messages"])), add_generation_prompt,
                         json.loads(json.dumps(tools)) if tools is not None else None,
-                        {**SPECIAL_TOKENS[name], **EXTRA_CONTEXT.get(name, {})},
+                        {**special_tokens, **extra_context},
                     )
                 except Exception as error:  # a render the template refuses is a result too
                     case["error"] = {"type": type(error).__name__, "message": str(error)}
                 cases.append(case)
 
     units = []
-    for unit_name, template, context in UNIT_CASES:
+    for unit_name, template, context in (UNIT_CASES if is_fixture_run else []):
         unit = {"name": unit_name, "template": template, "context": context}
         try:
             unit["output"] = render_plain(template, json.loads(json.dumps(context)))
@@ -319,10 +342,11 @@ def main():
         "cases": cases,
         "units": units,
     }
-    out = FIXTURES / "expected.json"
+    out = options.out
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     rendered = sum(1 for c in cases if "output" in c)
-    print(f"{out.relative_to(ROOT)}: {len(cases)} template/conversation cases ({rendered} rendered, "
+    print(f"{out}: {len(templates)} templates, {len(cases)} template/conversation cases ({rendered} rendered, "
           f"{len(cases) - rendered} refused by the template), {len(units)} unit cases, via {renderer_name}")
 
 

@@ -97,6 +97,8 @@ indirect enum Node: Sendable {
     case macro(MacroDefinition)
     case breakLoop(line: Int)
     case continueLoop(line: Int)
+    /// `{% filter f(args) | g %}body{% endfilter %}`: the rendered body goes through the filters.
+    case filterBlock([(name: String, arguments: [Argument], line: Int)], [Node])
     /// transformers' `{% generation %}...{% endgeneration %}`: renders its body unchanged.
     case generation([Node])
 }

@@ -23,6 +23,7 @@ public struct ChatTemplate: Sendable {
         let tokens = try Lexer(source).tokenize()
         var parser = Parser(tokens: tokens)
         nodes = try parser.parseTemplate()
+        try FilterCheck.check(nodes)
     }
 
     /// Renders with exactly the given variables.
@@ -58,8 +59,10 @@ public struct ChatTemplate: Sendable {
         for (name, token) in specialTokens { context[name] = .string(token) }
         for (name, value) in extraContext { context[name] = value }
         context["messages"] = .array(messageValues)
-        context["tools"] = tools.map { .array($0) } ?? .none
-        context["documents"] = context["documents"] ?? .none
+        // Explicit TemplateValue.none: transformers passes tools=None and documents=None, which a
+        // template sees as defined (`tools is defined` is true, `tools is none` is true).
+        context["tools"] = tools.map { TemplateValue.array($0) } ?? TemplateValue.none
+        if context["documents"] == nil { context["documents"] = TemplateValue.none }
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
         return try render(context)
     }

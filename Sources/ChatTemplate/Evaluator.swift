@@ -80,7 +80,7 @@ final class Evaluator {
             case .text(let text):
                 output += text
             case .output(let expr):
-                output += try evaluate(expr, in: scope).pythonString
+                output += try outputText(try evaluate(expr, in: scope), line: expr.line)
             case .forLoop(let loop):
                 try executeFor(loop, in: scope, into: &output)
             case .ifChain(let branches, let otherwise):
@@ -105,6 +105,19 @@ final class Evaluator {
                 return .breakLoop
             case .continueLoop:
                 return .continueLoop
+            case .filterBlock(let filters, let body):
+                var captured = ""
+                _ = try execute(body, in: Scope(parent: scope), into: &captured)
+                var value = Value.string(captured)
+                for filter in filters {
+                    var arguments = Arguments()
+                    for argument in filter.arguments {
+                        let evaluated = try evaluate(argument.value, in: scope)
+                        if let name = argument.name { arguments.keyword.append((name, evaluated)) } else { arguments.positional.append(evaluated) }
+                    }
+                    value = try Filters.apply(filter.name, to: value, with: arguments, evaluator: self, line: filter.line)
+                }
+                output += try outputText(value, line: filters.first?.line ?? 0)
             case .generation(let body):
                 let flow = try execute(body, in: scope, into: &output)
                 if flow != .normal { return flow }
@@ -305,8 +318,9 @@ final class Evaluator {
         case .undefined: return []
         case .array(let items), .tuple(let items): return items
         case .dictionary(let d): return d.keys.map { .string($0) }
-        case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
+        case .string(let s), .markup(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .loop(let state): return state.items
+        case .iterator(let state): return state.drain()
         default:
             throw TemplateError(.type, "'\(value.pythonTypeName)' object is not iterable", line: line)
         }

@@ -12,7 +12,15 @@ enum Filters {
         "trim", "unique", "upper", "wordcount",
     ]
 
-    static func apply(_ name: String, to value: Value, with arguments: Arguments, evaluator: Evaluator, line: Int) throws -> Value {
+    static func apply(_ name: String, to input: Value, with arguments: Arguments, evaluator: Evaluator, line: Int) throws -> Value {
+        if name == "safe" {
+            _ = try arguments.bind([], to: name, line: line)
+            if case .markup = input { return input }
+            return .markup(try evaluator.outputText(input, line: line))
+        }
+        let value = input.unmarked
+        /// What jinja2's generator filters return: a one-shot iterator over `items`.
+        func generator(_ items: [Value]) -> Value { .iterator(IteratorState(typeName: "generator", items: items)) }
         func bind(_ parameters: [String]) throws -> [Value?] {
             try arguments.bind(parameters, to: name, line: line)
         }
@@ -31,10 +39,7 @@ enum Filters {
             return .int(try length(of: value, line: line))
         case "string":
             _ = try bind([])
-            return .string(text())
-        case "safe":
-            _ = try bind([])
-            return value
+            return .string(try evaluator.outputText(value, line: line))
         case "upper":
             _ = try bind([])
             return .string(text().uppercased())
@@ -66,11 +71,15 @@ enum Filters {
             return .string(try percentFormat(text(), values, line: line))
         case "first":
             _ = try bind([])
+            if case .iterator(let state) = value {
+                return state.next() ?? .undefined(UndefinedHint(message: "No first item, sequence was empty."))
+            }
             let items = try evaluator.iterate(value, line: line)
             return items.first ?? .undefined(UndefinedHint(message: "No first item, sequence was empty."))
         case "last":
             _ = try bind([])
             try rejectUndefined()
+            if case .iterator(let state) = value { throw TemplateError(.type, "'\(state.typeName)' object is not reversible", line: line) }
             let items = try evaluator.iterate(value, line: line)
             return items.last ?? .undefined(UndefinedHint(message: "No last item, sequence was empty."))
         case "list":
@@ -79,12 +88,17 @@ enum Filters {
         case "reverse":
             _ = try bind([])
             if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
-            return .array(try evaluator.iterate(value, line: line).reversed())
+            switch value {
+            case .array(let items), .tuple(let items):
+                return .iterator(IteratorState(typeName: value.isArray ? "list_reverseiterator" : "reversed", items: items.reversed()))
+            case .iterator(let state): throw TemplateError(.type, "'\(state.typeName)' object is not reversible", line: line)
+            default: return .array(try evaluator.iterate(value, line: line).reversed())
+            }
         case "items":
             _ = try bind([])
             switch value {
-            case .undefined: return .array([])
-            case .dictionary(let d): return .array(d.pairs.map { .tuple([.string($0.key), $0.value]) })
+            case .undefined: return generator([])
+            case .dictionary(let d): return generator(d.pairs.map { .tuple([.string($0.key), $0.value]) })
             default: throw TemplateError(.type, "Can only get item pairs from a mapping.", line: line)
             }
         case "dictsort":
@@ -106,11 +120,11 @@ enum Filters {
             }
             return .string(items.map(\.pythonString).joined(separator: bound[0]?.pythonString ?? ""))
         case "map":
-            return try map(value, arguments, evaluator: evaluator, line: line)
+            return generator(try map(value, arguments, evaluator: evaluator, line: line))
         case "select", "reject":
-            return try selectOrReject(value, arguments, usesAttribute: false, select: name == "select", evaluator: evaluator, line: line)
+            return generator(try selectOrReject(value, arguments, usesAttribute: false, select: name == "select", evaluator: evaluator, line: line))
         case "selectattr", "rejectattr":
-            return try selectOrReject(value, arguments, usesAttribute: true, select: name == "selectattr", evaluator: evaluator, line: line)
+            return generator(try selectOrReject(value, arguments, usesAttribute: true, select: name == "selectattr", evaluator: evaluator, line: line))
         case "sort":
             let bound = try bind(["reverse", "case_sensitive", "attribute"])
             let items = try evaluator.iterate(value, line: line)
@@ -132,7 +146,7 @@ enum Filters {
                     out.append(item)
                 }
             }
-            return .array(out)
+            return generator(out)
         case "max", "min":
             let bound = try bind(["case_sensitive", "attribute"])
             let getter = try bound[1].map { try attributeGetter($0, evaluator: evaluator, line: line) }
@@ -247,8 +261,9 @@ enum Filters {
         }
     }
 
-    private static func map(_ value: Value, _ arguments: Arguments, evaluator: Evaluator, line: Int) throws -> Value {
-        let items = try evaluator.iterate(value, line: line)
+    private static func map(_ value: Value, _ arguments: Arguments, evaluator: Evaluator, line: Int) throws -> [Value] {
+        // jinja2 do_map starts with `if value:`, so a falsy input (None, "", []) maps to nothing.
+        let items = value.isTruthy ? try evaluator.iterate(value, line: line) : []
         if arguments.positional.isEmpty {
             let attribute = arguments.keyword.first { $0.name == "attribute" }?.value
             let defaultValue = arguments.keyword.first { $0.name == "default" }?.value
@@ -257,18 +272,18 @@ enum Filters {
             }
             guard let attribute else { throw TemplateError(.runtime, "map requires a filter argument", line: line) }
             let getter = try attributeGetter(attribute, default: defaultValue, evaluator: evaluator, line: line)
-            return .array(try items.map(getter))
+            return try items.map(getter)
         }
         guard case .string(let filterName) = arguments.positional[0], names.contains(filterName) else {
             throw TemplateError(.unsupported, "filter '\(arguments.positional[0].pythonString)' in map()", line: line)
         }
         let rest = Arguments(positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
-        return .array(try items.map { try apply(filterName, to: $0, with: rest, evaluator: evaluator, line: line) })
+        return try items.map { try apply(filterName, to: $0, with: rest, evaluator: evaluator, line: line) }
     }
 
     /// jinja2 select_or_reject: a test (default: truthiness) applied to each item or to an attribute of it.
     private static func selectOrReject(_ value: Value, _ arguments: Arguments, usesAttribute: Bool, select: Bool,
-                                       evaluator: Evaluator, line: Int) throws -> Value
+                                       evaluator: Evaluator, line: Int) throws -> [Value]
     {
         var positional = arguments.positional[...]
         var transform: (Value) throws -> Value = { $0 }
@@ -285,12 +300,13 @@ enum Filters {
         }
         let testArguments = Arguments(positional: Array(positional), keyword: arguments.keyword)
         var out: [Value] = []
-        for item in try evaluator.iterate(value, line: line) {
+        // jinja2 select_or_reject starts with `if value:`, so a falsy input (None, "", []) selects nothing.
+        for item in value.isTruthy ? try evaluator.iterate(value, line: line) : [] {
             let subject = try transform(item)
             let passed = try testName.map { try Tests.apply($0, to: subject, with: testArguments, evaluator: evaluator, line: line) } ?? subject.isTruthy
             if passed == select { out.append(item) }
         }
-        return .array(out)
+        return out
     }
 
     /// Python's sorted(): stable, by Python ordering of the keys.

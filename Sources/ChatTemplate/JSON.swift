@@ -45,7 +45,7 @@ enum JSONWriter {
             if d.isNaN { return "NaN" }
             if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
             return pythonFloatRepr(d)
-        case .string(let s): return quote(s, ascii: ascii)
+        case .string(let s), .markup(let s): return quote(s, ascii: ascii)
         case .array(let items), .tuple(let items):
             return container("[", "]", try items.map {
                 try write($0, ascii, indent, itemSeparator, keySeparator, sortKeys, level: level + 1, line: line)

@@ -7,6 +7,7 @@
 
 extension Evaluator {
     func attribute(_ name: String, of object: Value, line: Int) throws -> Value {
+        let object = object.unmarked
         if case .undefined(let hint) = object { throw TemplateError(.undefined, hint.message, line: line) }
         if let method = Methods.bound(name, on: object) { return method }
         switch object {
@@ -23,6 +24,7 @@ extension Evaluator {
     }
 
     func item(_ key: Value, of object: Value, line: Int) throws -> Value {
+        let object = object.unmarked, key = key.unmarked
         if case .undefined(let hint) = object { throw TemplateError(.undefined, hint.message, line: line) }
         switch (object, key) {
         case (.dictionary(let d), .string(let name)):
@@ -55,6 +57,7 @@ extension Evaluator {
 
     /// Python slicing of a list, tuple or str (PySlice_AdjustIndices).
     func slice(_ object: Value, start: Value?, stop: Value?, step: Value?, line: Int) throws -> Value {
+        let object = object.unmarked
         if case .undefined(let hint) = object { throw TemplateError(.undefined, hint.message, line: line) }
         func index(_ value: Value?) throws -> Int? {
             guard let value, !(value.isNone) else { return nil }

@@ -20,6 +20,7 @@ enum Methods {
 
     /// The bound method `name` of `receiver`, if Python has one.
     static func bound(_ name: String, on receiver: Value) -> Value? {
+        let receiver = receiver.unmarked
         let known: Bool
         switch receiver {
         case .string: known = stringMethods.contains(name)

@@ -9,9 +9,19 @@ import Foundation
 
 extension Evaluator {
     func binary(_ op: BinaryOperator, _ left: Value, _ right: Value, line: Int) throws -> Value {
-        if op == .concat { return .string(left.pythonString + right.pythonString) }
+        if op == .concat { return .string(try outputText(left, line: line) + outputText(right, line: line)) }
         if case .undefined(let hint) = left { throw TemplateError(.undefined, hint.message, line: line) }
         if case .undefined(let hint) = right { throw TemplateError(.undefined, hint.message, line: line) }
+        // markupsafe: Markup + str escapes the str (and str + Markup too, through Markup.__radd__).
+        if op == .add {
+            switch (left, right) {
+            case (.markup(let a), .markup(let b)): return .markup(a + b)
+            case (.markup(let a), .string(let b)): return .markup(a + htmlEscape(b))
+            case (.string(let a), .markup(let b)): return .markup(htmlEscape(a) + b)
+            default: break
+            }
+        }
+        let left = left.unmarked, right = right.unmarked
         switch op {
         case .add: return try add(left, right, line: line)
         case .subtract:
@@ -138,6 +148,7 @@ extension Evaluator {
     // MARK: - Comparison
 
     func compare(_ left: Value, _ op: CompareOperator, _ right: Value, line: Int) throws -> Bool {
+        let left = left.unmarked, right = right.unmarked
         switch op {
         case .equal: return pythonEquals(left, right)
         case .notEqual: return !pythonEquals(left, right)
@@ -153,6 +164,7 @@ extension Evaluator {
     /// Python `a < b`. For <= and >= it is called with the operands swapped, so the error message
     /// names the operand types in the order the template wrote them.
     func pythonLess(_ a: Value, _ b: Value, symbol: String, line: Int, swapped: Bool = false) throws -> Bool {
+        let a = a.unmarked, b = b.unmarked
         if case .undefined(let hint) = a { throw TemplateError(.undefined, hint.message, line: line) }
         if case .undefined(let hint) = b { throw TemplateError(.undefined, hint.message, line: line) }
         if let x = a.integerValue, let y = b.integerValue { return x < y }
@@ -173,6 +185,7 @@ extension Evaluator {
 
     /// Python `item in container`.
     func contains(_ container: Value, _ item: Value, line: Int) throws -> Bool {
+        let container = container.unmarked, item = item.unmarked
         switch container {
         case .undefined: return false
         case .string(let s):
@@ -187,6 +200,10 @@ extension Evaluator {
         case .namespace(let ns):
             if case .string(let key) = item { return ns.attributes[key] != nil }
             return false
+        case .iterator(let state):
+            // Python consumes the iterator up to and including the match.
+            while let next = state.next() { if pythonEquals(next, item) { return true } }
+            return false
         default:
             throw TemplateError(.type, "argument of type '\(container.pythonTypeName)' is not iterable", line: line)
         }
@@ -195,6 +212,7 @@ extension Evaluator {
 
 /// Python `==` (jinja2's Undefined equals only another Undefined).
 func pythonEquals(_ a: Value, _ b: Value) -> Bool {
+    let a = a.unmarked, b = b.unmarked
     switch (a, b) {
     case (.undefined, .undefined): return true
     case (.undefined, _), (_, .undefined): return false
@@ -206,11 +224,28 @@ func pythonEquals(_ a: Value, _ b: Value) -> Bool {
         return x.count == y.count && x.pairs.allSatisfy { pair in y[pair.key].map { pythonEquals(pair.value, $0) } ?? false }
     case (.namespace(let x), .namespace(let y)): return x === y
     case (.loop(let x), .loop(let y)): return x === y
+    case (.iterator(let x), .iterator(let y)): return x === y
     default:
         if let x = a.integerValue, let y = b.integerValue { return x == y }
         if let x = a.numericValue, let y = b.numericValue { return x == y }
         return false
     }
+}
+
+/// markupsafe.escape for a plain str.
+func htmlEscape(_ s: String) -> String {
+    var out = ""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&#34;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 /// Offset (in scalars) of the first occurrence of `needle` in `haystack` at or after `start`.

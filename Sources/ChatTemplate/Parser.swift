@@ -11,7 +11,7 @@ struct Parser {
 
     /// Statement tags jinja2 knows but this engine does not implement; named in the error.
     private static let unsupportedTags: Set<String> = [
-        "call", "filter", "with", "block", "extends", "include", "import", "from", "raw", "autoescape",
+        "call", "with", "block", "extends", "include", "import", "from", "raw", "autoescape",
         "do", "trans", "pluralize", "endraw",
     ]
 
@@ -140,6 +140,18 @@ struct Parser {
             guard loopDepth > 0 else { throw TemplateError(.syntax, "'\(tag)' outside of a loop", line: line) }
             try expectBlockEnd()
             return tag == "break" ? .breakLoop(line: line) : .continueLoop(line: line)
+        case "filter":
+            var filters: [(name: String, arguments: [Argument], line: Int)] = []
+            repeat {
+                let filterLine = current.line
+                var name = try expectName()
+                while skipOp(".") { name += "." + (try expectName()) }
+                filters.append((name, isOp(current, "(") ? try parseCallArguments() : [], filterLine))
+            } while skipOp("|")
+            try expectBlockEnd()
+            let (body, _) = try parseBody(until: ["endfilter"])
+            try expectBlockEnd()
+            return .filterBlock(filters, body)
         case "generation":
             try expectBlockEnd()
             let (body, _) = try parseBody(until: ["endgeneration"])
@@ -601,7 +613,6 @@ struct Parser {
         advance()  // '|'
         var name = try expectName()
         while skipOp(".") { name += "." + (try expectName()) }
-        guard Filters.names.contains(name) else { throw TemplateError(.unsupported, "filter '\(name)'", line: line) }
         let arguments = isOp(current, "(") ? try parseCallArguments() : []
         return Expr(kind: .filter(node, name: name, arguments), line: line)
     }
@@ -612,7 +623,6 @@ struct Parser {
         let negated = skipName("not")
         var name = try expectName()
         while skipOp(".") { name += "." + (try expectName()) }
-        guard Tests.names.contains(name) else { throw TemplateError(.unsupported, "test '\(name)'", line: line) }
         var arguments: [Argument] = []
         if isOp(current, "(") {
             arguments = try parseCallArguments()

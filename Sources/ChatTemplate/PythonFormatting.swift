@@ -7,7 +7,7 @@ extension Value {
     var pythonString: String {
         switch self {
         case .undefined: return ""
-        case .string(let s): return s
+        case .string(let s), .markup(let s): return s
         default: return pythonRepr
         }
     }
@@ -21,6 +21,8 @@ extension Value {
         case .int(let i): return String(i)
         case .double(let d): return pythonFloatRepr(d)
         case .string(let s): return pythonStringRepr(s)
+        case .markup(let s): return "Markup(" + pythonStringRepr(s) + ")"
+        case .iterator(let state): return "<\(state.typeName) object>"
         case .array(let items): return "[" + items.map(\.pythonRepr).joined(separator: ", ") + "]"
         case .tuple(let items):
             if items.count == 1 { return "(" + items[0].pythonRepr + ",)" }
@@ -38,6 +40,17 @@ extension Value {
             case .loopCycle: return "<bound method LoopContext.cycle>"
             }
         }
+    }
+}
+
+extension Evaluator {
+    /// The text `{{ value }}` or `~` produces. A generator prints as its memory address in Python
+    /// (`<generator object ... at 0x7f...>`), which no one can reproduce: that is refused, not faked.
+    func outputText(_ value: Value, line: Int) throws -> String {
+        if case .iterator(let state) = value {
+            throw TemplateError(.unsupported, "printing a \(state.typeName) object (jinja2 prints its memory address; add '| list')", line: line)
+        }
+        return value.pythonString
     }
 }
 

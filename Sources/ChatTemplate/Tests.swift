@@ -11,6 +11,7 @@ enum Tests {
     ]
 
     static func apply(_ name: String, to value: Value, with arguments: Arguments, evaluator: Evaluator, line: Int) throws -> Bool {
+        let value = value.unmarked
         func argument() throws -> Value {
             let bound = try arguments.bind(["other"], to: name, line: line)
             guard let other = bound[0] else { throw TemplateError(.type, "test '\(name)' needs an argument", line: line) }
@@ -43,7 +44,7 @@ enum Tests {
         case "mapping": if case .dictionary = value { return true } else { return false }
         case "iterable":
             switch value {
-            case .undefined, .string, .array, .tuple, .dictionary, .loop: return true
+            case .undefined, .string, .array, .tuple, .dictionary, .loop, .iterator: return true
             default: return false
             }
         case "sequence":

@@ -36,6 +36,29 @@ final class LoopState {
     init(items: [Value]) { self.items = items }
 }
 
+/// A one-shot Python iterator: what jinja2's map / select / selectattr / reject / rejectattr / unique /
+/// items filters (generators) and `reverse` (list_reverseiterator) return. Unlike a list it is always
+/// truthy, has no length, cannot be written as JSON, and is empty once iterated; templates that forget
+/// `| list` depend on exactly that.
+final class IteratorState {
+    /// Python's type name: "generator" or "list_reverseiterator".
+    let typeName: String
+    var remaining: ArraySlice<Value>
+    init(typeName: String, items: [Value]) {
+        self.typeName = typeName
+        self.remaining = items[...]
+    }
+
+    /// Takes everything left (Python: iterating to the end).
+    func drain() -> [Value] {
+        defer { remaining = [] }
+        return Array(remaining)
+    }
+
+    /// Takes the next item (Python: next(it)).
+    func next() -> Value? { remaining.popFirst() }
+}
+
 /// A callable value: a global function, a bound method of a value, or a template macro.
 enum Callable {
     case global(String)
@@ -62,8 +85,11 @@ indirect enum Value {
     case int(Int)
     case double(Double)
     case string(String)
+    /// markupsafe.Markup, made by the `safe` filter: `Markup + str` HTML-escapes the str.
+    case markup(String)
     case array([Value])
     case tuple([Value])
+    case iterator(IteratorState)
     case dictionary(ValueDictionary)
     case namespace(Namespace)
     case loop(LoopState)
@@ -82,8 +108,9 @@ indirect enum Value {
         case .bool(let b): return b
         case .int(let i): return i != 0
         case .double(let d): return d != 0
-        case .string(let s): return !s.isEmpty
+        case .string(let s), .markup(let s): return !s.isEmpty
         case .array(let a), .tuple(let a): return !a.isEmpty
+        case .iterator: return true
         case .dictionary(let d): return !d.isEmpty
         case .namespace, .loop, .callable: return true
         }
@@ -98,8 +125,10 @@ indirect enum Value {
         case .int: return "int"
         case .double: return "float"
         case .string: return "str"
+        case .markup: return "Markup"
         case .array: return "list"
         case .tuple: return "tuple"
+        case .iterator(let state): return state.typeName
         case .dictionary: return "dict"
         case .namespace: return "Namespace"
         case .loop: return "LoopContext"
@@ -111,6 +140,12 @@ indirect enum Value {
     var typeDescriptionForUndefined: String {
         if case .none = self { return "None" }
         return "\(pythonTypeName) object"
+    }
+
+    /// Markup behaves as the str it holds everywhere but in `+` and output; other operations see this.
+    var unmarked: Value {
+        if case .markup(let s) = self { return .string(s) }
+        return self
     }
 
     /// The number as a Double when this is an int, float or bool.
