@@ -292,12 +292,13 @@ def tokenizer_config(tok, style: str, chat_template: str | None) -> dict:
 # ----------------------------------------------------------------------------------------------------
 # Checkpoint specifications
 
-# Seeds chosen (by trying 1-8 with --only/--seed) so that every greedy step of every case has a top-1/top-2
-# logit margin of at least 0.05: token-exact comparisons are then robust to float32 rounding differences.
+# Seeds chosen (by trying 1-10 with --only/--seed) so that every greedy step of every case has a top-1/top-2
+# logit margin of at least 0.018 (token-exact comparisons are then robust to float32 rounding differences)
+# and some cases stop on an EOS id (legacy: </s>; siglip-qwen2: the second id of its EOS list).
 SPECS = [
     {
         "name": "tiny-llava-clip-llama",
-        "seed": 3,
+        "seed": 7,
         "vision": "clip",
         "text": "llama",
         "tok": "llama",
@@ -311,7 +312,7 @@ SPECS = [
     },
     {
         "name": "tiny-llava-clip-llama-legacy",
-        "seed": 5,
+        "seed": 6,
         "vision": "clip",
         "text": "llama",
         "tok": "llama",
@@ -325,7 +326,7 @@ SPECS = [
     },
     {
         "name": "tiny-llava-siglip-qwen2",
-        "seed": 6,
+        "seed": 2,
         "vision": "siglip",
         "text": "qwen2",
         "tok": "qwen2",
@@ -802,6 +803,37 @@ def compute_references(spec: dict, ckpt: Path) -> None:
     return min(c["greedy_min_margin"] for c in cases_out)
 
 
+def check_round_trip(model, spec: dict, ckpt: Path) -> None:
+    """transformers must read back exactly what was meant: the same config values (whatever the file
+    omits or spells differently) and every tensor in its place (after rounding to the disk dtype)."""
+    from transformers import LlavaForConditionalGeneration
+
+    loaded, info = LlavaForConditionalGeneration.from_pretrained(ckpt, dtype=torch.float32, output_loading_info=True)
+    if any(info.values()):
+        raise RuntimeError(f"{ckpt.name}: loading problems {info}")
+    a, b = model.config, loaded.config
+    for sub in ("text_config", "vision_config"):
+        x, y = getattr(a, sub), getattr(b, sub)
+        for f in (
+            "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+            "hidden_act", "rms_norm_eps", "layer_norm_eps", "vocab_size", "tie_word_embeddings", "attention_bias",
+            "image_size", "patch_size", "vision_use_head", "max_position_embeddings",
+        ):
+            if hasattr(x, f) or hasattr(y, f):
+                assert getattr(x, f, None) == getattr(y, f, None), (ckpt.name, sub, f, getattr(x, f, None), getattr(y, f, None))
+        if sub == "text_config":
+            assert x.rope_parameters["rope_theta"] == y.rope_parameters["rope_theta"], (ckpt.name, "rope_theta")
+    for f in ("image_token_id", "vision_feature_layer", "vision_feature_select_strategy", "projector_hidden_act",
+              "multimodal_projector_bias", "tie_word_embeddings"):
+        assert getattr(a, f) == getattr(b, f), (ckpt.name, f, getattr(a, f), getattr(b, f))
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[spec["dtype"]]
+    want = model.state_dict()
+    got = loaded.state_dict()
+    assert set(want) == set(got), set(want) ^ set(got)
+    for k, v in want.items():
+        assert torch.equal(v.to(dtype).float(), got[k]), (ckpt.name, k)
+
+
 def check_tokenizer(ckpt: Path) -> None:
     """transformers' tokenizer (from tokenizer_config.json + tokenizer.json) must agree with the raw one."""
     from tokenizers import Tokenizer
@@ -833,7 +865,8 @@ def main() -> None:
             spec = dict(spec, seed=args.seed)
         out = FIXTURES / spec["name"]
         print(spec["name"])
-        write_checkpoint(spec, out)
+        model, _ = write_checkpoint(spec, out)
+        check_round_trip(model, spec, out)
         check_tokenizer(out)
         margin = compute_references(spec, out)
         size = sum(p.stat().st_size for p in out.iterdir())
