@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Builds Tests/EngineTests/Fixtures/tiny-llava-proxyv/: a tiny LLaVA checkpoint that carries ProxyV.
+"""Fixtures for the end-to-end tests of the methods:
+
+1. Tests/EngineTests/Fixtures/simple/flat_blue_64x64.png: a flat colour image, the simplest input
+   DyMU can get (its tokens should merge the most).
+2. Tests/EngineTests/Fixtures/tiny-llava-proxyv/: a tiny LLaVA checkpoint that carries ProxyV.
 
 ProxyV is not in transformers and its authors released only a 7B checkpoint, so there is no small
 real one. This script takes the tiny LLaVA fixture tiny-llava-clip-llama (made by
@@ -12,7 +16,7 @@ what a ProxyV checkpoint has (METHODS.md section 3):
 The numerics of ProxyV are tested against the authors' code in ../shared/reference; this fixture
 exercises loading and the whole `vlm ask` path. Needs numpy and safetensors; deterministic.
 
-Usage: python3 scripts/make_proxyv_fixture.py
+Usage: python3 scripts/make_method_fixtures.py (needs Pillow too, for the PNG)
 """
 import json
 import shutil
@@ -27,7 +31,16 @@ TARGET = ROOT / "Tests/EngineTests/Fixtures/tiny-llava-proxyv"
 START_LAYER, REDUCE_FACTOR, TOKENS_PER_CROP = 1, 2, 16
 
 
+def flat_image():
+    from PIL import Image
+    path = ROOT / "Tests/EngineTests/Fixtures/simple/flat_blue_64x64.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (64, 64), (90, 140, 200)).save(path)
+    print(f"wrote {path}")
+
+
 def main():
+    flat_image()
     if TARGET.exists():
         shutil.rmtree(TARGET)
     TARGET.mkdir(parents=True)
