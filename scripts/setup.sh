@@ -28,4 +28,4 @@ scripts/setup_smollm2.sh
 python3 scripts/build_demo_checkpoint.py
 
 swift build -c release --product vlm 2>&1 | tail -n 1
-echo "setup: done. Try: .build/release/vlm ask Tests/EngineTests/Fixtures/photos/chelsea.jpg \"What is in this picture?\""
+echo "setup: done. Try: .build/release/vlm ask Tests/EngineTests/Fixtures/photos/chelsea_451x300.jpg \"What is in this picture?\""

@@ -11,19 +11,22 @@ public enum Runtime {
     }
 
     /// Debian's OpenBLAS 0.3.21 does not recognise recent AVX-512 CPUs (Zen 4/5 among them) and
-    /// falls back to its AVX2 kernels, at about half the GEMM throughput. It reads
-    /// OPENBLAS_CORETYPE only when the library loads, before `main` runs, so the tool re-executes
-    /// itself once with the variable set. A user's own OPENBLAS_CORETYPE is left alone, and
-    /// VLM_NO_RELAUNCH=1 turns this off.
+    /// falls back to its AVX2 kernels at about half the GEMM throughput; some environments also
+    /// pin OPENBLAS_CORETYPE to an AVX2 core. OpenBLAS reads the variable only when the library
+    /// loads, before `main` runs, so on an AVX-512 CPU whose selected kernels are AVX2 or older the
+    /// tool re-executes itself once with OPENBLAS_CORETYPE=SkylakeX. VLM_NO_RELAUNCH=1 keeps the
+    /// environment's choice.
     public static func relaunchForAVX512KernelsIfNeeded() {
         let environment = ProcessInfo.processInfo.environment
-        guard environment["OPENBLAS_CORETYPE"] == nil, environment["VLM_NO_RELAUNCH"] == nil,
-              vlm_has_avx512() != 0, BLAS.coreName.lowercased().contains("haswell") || BLAS.coreName.lowercased().contains("zen")
+        let older = ["haswell", "zen", "sandybridge", "nehalem", "core2", "prescott", "bulldozer", "piledriver", "steamroller", "excavator"]
+        let core = BLAS.coreName.lowercased()
+        guard environment["VLM_NO_RELAUNCH"] == nil, environment["VLM_RELAUNCHED"] == nil,
+              vlm_has_avx512() != 0, older.contains(where: { core.contains($0) })
         else { return }
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+        setenv("VLM_RELAUNCHED", "1", 1)  // never loop, whatever OpenBLAS makes of the variable
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", arguments)
         // execv returns only on failure: carry on with the kernels we have.
-        unsetenv("OPENBLAS_CORETYPE")
     }
 }

@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
-    static let demoPhoto = "Tests/EngineTests/Fixtures/photos/chelsea.jpg"
+    static let demoPhoto = "Tests/EngineTests/Fixtures/photos/chelsea_451x300.jpg"
 
     func validate() throws {
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
