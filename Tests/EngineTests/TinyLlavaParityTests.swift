@@ -48,7 +48,7 @@ struct TinyLlavaParityTests {
             if testCase["kind"] as! String == "raw" {
                 prompt = .raw(testCase["prompt"] as! String)
             } else {
-                prompt = .messages(try ChatMessage.parse(testCase["messages"] as! [[String: Any]]))
+                prompt = .messages(try ChatMessageJSON.parse(testCase["messages"] as! [[String: Any]]))
             }
             var request = Request(prompt: prompt, images: images, maxNewTokens: reference["max_new_tokens"] as! Int)
 
@@ -116,13 +116,13 @@ struct TinyLlavaParityTests {
     }
 }
 
-extension ChatMessage {
+enum ChatMessageJSON {
     /// Messages as the references store them: {"role", "content": string or [{"type", "text"?}]}.
     static func parse(_ messages: [[String: Any]]) throws -> [ChatMessage] {
         try messages.map { message in
             let role = message["role"] as! String
             if let text = message["content"] as? String { return ChatMessage(role: role, content: .text(text)) }
-            let parts = try (message["content"] as! [[String: Any]]).map { part -> Part in
+            let parts = try (message["content"] as! [[String: Any]]).map { part -> ChatMessage.Part in
                 switch part["type"] as? String {
                 case "image": return .image
                 case "text": return .text(part["text"] as! String)
