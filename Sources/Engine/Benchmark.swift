@@ -87,8 +87,6 @@ public struct Benchmark {
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> Report {
-        progress("measuring this machine's GEMM and memory-read limits")
-        let limits = MachineLimits.measure()
         progress("warm-up")
         _ = try model.run(request)
         var responses: [Response] = []
@@ -96,6 +94,10 @@ public struct Benchmark {
             progress("run \(run)/\(runs)")
             responses.append(try model.run(request))
         }
+        // Peak memory before the limits are measured: the memory-read test allocates its own buffer.
+        let peakResident = peakResidentBytes()
+        progress("measuring this machine's GEMM and memory-read limits")
+        let limits = MachineLimits.measure()
         let last = responses.last!
         let text = model.languageModel.config
         let gemm = limits.gemmGFLOPs * 1e9
@@ -141,7 +143,7 @@ public struct Benchmark {
             decodeTokensPerSecond: stepMedian > 0 ? 1000 / stepMedian : 0,
             decodeWeightBytesPerToken: bytes, decodeGBs: gbs, decodeFractionOfMemoryLimit: gbs / limits.memoryReadGBs,
             visualTokens: last.visualTokens, promptTokens: last.promptTokens, virtualPromptTokens: last.virtualPromptTokens,
-            generatedTokens: last.tokens.count, peakResidentBytes: peakResidentBytes(),
+            generatedTokens: last.tokens.count, peakResidentBytes: peakResident,
             weightBytes: model.weightBytes, kvCacheBytes: kvRows * text.kvDim * 2 * 4 * text.layerCount,
             proxyV: last.proxyV)
     }
