@@ -34,16 +34,8 @@ public struct Tokenizer: Sendable {
 
     /// Loads tokenizer.json content; `name` is used in error messages.
     public init(jsonData data: Data, name: String = "tokenizer.json") throws(TokenizerError) {
-        let json: JSONValue
         do {
-            json = try JSONParser.parse(data)
-        } catch let error as JSONParseError {
-            throw TokenizerError(kind: .invalidJSON, file: name, message: "invalid JSON: \(error)")
-        } catch {
-            throw TokenizerError(kind: .invalidJSON, file: name, message: "invalid JSON: \(error)")
-        }
-        do {
-            core = try TokenizerCore(definition: try TokenizerDefinition(json: json))
+            core = try TokenizerCore(definition: try TokenizerDefinition(data: data))
         } catch {
             throw error.tokenizerError(file: name)
         }
@@ -64,7 +56,7 @@ public struct Tokenizer: Sendable {
 
     /// The id of a token as the vocabulary spells it ("Ġthe", "▁the", "<|endoftext|>"), added tokens first.
     public func id(forToken token: String) -> Int? {
-        core.addedTokenIds[ExactString(token)] ?? core.model.tokenToId[ExactString(token)]
+        core.addedTokenIds[ExactString(token)] ?? core.model.vocabulary.id(token)
     }
 
     /// The token spelled as in the vocabulary, or nil for an unknown id.
@@ -130,13 +122,12 @@ final class TokenizerCore: Sendable {
         normalizedTextMatcher = AddedTokenMatcher(
             ordered.filter(\.normalized).map { ($0, normalizer?.normalize($0.content) ?? $0.content) })
 
-        vocabularySize = max(model.idToToken.count, (addedTokenContents.keys.max() ?? -1) + 1)
+        vocabularySize = max(model.vocabulary.idLimit, (addedTokenContents.keys.max() ?? -1) + 1)
     }
 
     func tokenString(_ id: Int) -> String? {
         if let content = addedTokenContents[id] { return content }
-        guard id >= 0, id < model.idToToken.count else { return nil }
-        return model.idToToken[id]
+        return model.vocabulary.token(id)
     }
 
     func encode(_ text: String, addSpecialTokens: Bool) -> [Int] {
