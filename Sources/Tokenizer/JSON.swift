@@ -242,16 +242,6 @@ struct JSONParser {
         }
     }
 
-    /// Reads an integer (a number without fraction or exponent).
-    mutating func readInt() throws -> Int {
-        skipWhitespace()
-        let start = position
-        guard case .number(let value) = try parseValue(), let int = JSONValue.number(value).intValue else {
-            throw JSONParseError(message: "expected an integer", offset: start)
-        }
-        return int
-    }
-
     private mutating func expectColon() throws {
         skipWhitespace()
         guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }

@@ -85,7 +85,7 @@ struct TokenizerDefinition: Sendable {
                 }
                 try parser.readObject { parser, token in
                     let value = try parser.readValue()
-                    guard let id = value.intValue, id >= 0, id < 50_000_000 else {
+                    guard let id = value.intValue, id >= 0, id < 1 << 24 else {
                         problem = problem ?? .invalid("model: token \"\(String(decoding: token, as: UTF8.self))\" has no valid id")
                         return
                     }
