@@ -16,6 +16,7 @@ struct TokenizerConfigTests {
         #expect(config.addBosToken == true)
         #expect(config.addEosToken == false)
         #expect(config.chatTemplate?.contains("<|assistant|>") == true)
+        #expect(config.tokenizerClass == "PreTrainedTokenizerFast")
         let tokenizer = try Fixtures.tokenizer("phi-3")
         #expect(config.eosToken.flatMap(tokenizer.id(forToken:)) == 32000)
         #expect(config.bosToken.flatMap(tokenizer.id(forToken:)) == 1)
