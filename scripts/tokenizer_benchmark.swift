@@ -1,6 +1,7 @@
 // Timing of the Tokenizer target in a release build, without a Package.swift product for it:
 // scripts/benchmark_tokenizer.sh compiles this file together with Sources/Tokenizer/*.swift.
-// Reads the vocabularies of fixtures-cache/tokenizers (scripts/fetch_tokenizer_vectors.sh).
+// Reads the vocabularies of fixtures-cache/tokenizers (scripts/fetch_tokenizer_vectors.sh); gpt-2-split-regex
+// is GPT-2 with a Split regex that goes to ICU (NSRegularExpression) instead of a hand-written matcher.
 
 import Foundation
 
@@ -16,7 +17,7 @@ struct TokenizerBenchmark {
 
     static func main() throws {
         let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "fixtures-cache/tokenizers")
-        for name in ["gpt-2", "qwen2", "llama-bpe", "llama-spm", "phi-3"] {
+        for name in ["gpt-2", "gpt-2-split-regex", "qwen2", "llama-bpe", "llama-spm", "phi-3"] {
             let directory = root.appendingPathComponent(name)
             var loadTimes: [Double] = []
             var tokenizer: Tokenizer? = nil
@@ -50,11 +51,11 @@ struct TokenizerBenchmark {
                     precondition(out == decoded)
                 }
                 print(
-                    "\(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(format: "%5d", ids.count)) tokens: encode cold \(milliseconds(cold)), warm \(milliseconds(warm)); decode \(milliseconds(decode)); stream \(milliseconds(stream))"
+                    "\(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(format: "%5d", ids.count)) tokens: encode cold \(milliseconds(cold)), warm \(milliseconds(warm)); decode \(milliseconds(decode)); stream \(milliseconds(stream))"
                 )
             }
             print(
-                "\(name.padding(toLength: 10, withPad: " ", startingAt: 0)) load (vocabulary \(tokenizer.vocabularySize)): \(loadTimes.map(milliseconds).joined(separator: ", "))")
+                "\(name.padding(toLength: 18, withPad: " ", startingAt: 0)) load (vocabulary \(tokenizer.vocabularySize)): \(loadTimes.map(milliseconds).joined(separator: ", "))")
         }
     }
 }
