@@ -105,6 +105,7 @@ struct ErrorTests {
         (tokenizerJSON(preTokenizer: #"{"type": "Split", "pattern": {"Regex": "(("}, "behavior": "Isolated"}"#), "not supported by ICU"),
         (tokenizerJSON(preTokenizer: #"{"type": "Split", "pattern": {"String": " "}, "behavior": "Sideways"}"#), "unknown behavior"),
         (tokenizerJSON(preTokenizer: #"{"type": "Sequence"}"#), "missing array \"pretokenizers\""),
+        (Data(#"{"added_tokens": [{"id": 9223372036854775807, "content": "x"}], "model": {"type": "BPE", "vocab": {}, "merges": []}}"#.utf8), "no valid \"id\""),
         (tokenizerJSON(postProcessor: #"{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}], "special_tokens": {}}"#), "not in special_tokens"),
     ])
     func invalidConfiguration(data: Data, messagePart: String) throws {
