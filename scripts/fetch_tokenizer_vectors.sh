@@ -16,8 +16,8 @@ set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION="0.3.36"
 NAMES=(qwen2 gpt-2 phi-3 llama-bpe llama-spm)
-VARIANTS=(gpt-2-digits gpt-2-split-regex llama-spm-metaspace)  # made by make_tokenizer_fuzz_vectors.py
-FORMAT=2  # bump when the files written here change
+VARIANTS=(gpt-2-digits gpt-2-split-regex llama-spm-metaspace llama-spm-metaspace-legacy)  # made by make_tokenizer_fuzz_vectors.py
+FORMAT=3  # bump when the files written here change
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/fixtures-cache/tokenizers"

@@ -13,7 +13,9 @@ that pre-tokenizers the five vocabularies do not use are checked against HF too:
 * gpt-2-split-regex: GPT-2's vocabulary with a Split on llama.cpp's spelling of the GPT-2 regex (no final
   `\\s+`), which the Swift tokenizer hands to ICU instead of its hand-written matchers;
 * llama-spm-metaspace: LLaMA-2's vocabulary in the newer "legacy: false" form, Metaspace pre-tokenizer
-  (prepend_scheme "first", split false) and Metaspace decoder instead of the Prepend/Replace normalizer.
+  (prepend_scheme "first", split false) and Metaspace decoder instead of the Prepend/Replace normalizer;
+* llama-spm-metaspace-legacy: the older Metaspace form, `add_prefix_space: true` (prepend always, split on
+  "▁"), with a Metaspace + ByteFallback decoder.
 
 fuzz.json holds {"texts": [{"text", "ids", "ids_with_special_tokens", "decoded", "decoded_skipping_special"}],
 "id_sequences": [{"ids", "decoded", "decoded_skipping_special"}]}: the inputs are generated from a fixed seed
@@ -108,7 +110,14 @@ def derive_variants(cache_dir):
     spm["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
     spm["decoder"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
     save("llama-spm-metaspace", spm)
-    return ["gpt-2-digits", "gpt-2-split-regex", "llama-spm-metaspace"]
+
+    spm = load("llama-spm")
+    spm["normalizer"] = None
+    spm["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "add_prefix_space": True}
+    spm["decoder"] = {"type": "Sequence", "decoders": [
+        {"type": "Metaspace", "replacement": "\u2581", "add_prefix_space": True}, {"type": "ByteFallback"}]}
+    save("llama-spm-metaspace-legacy", spm)
+    return ["gpt-2-digits", "gpt-2-split-regex", "llama-spm-metaspace", "llama-spm-metaspace-legacy"]
 
 
 def write_fuzz(directory, seed):

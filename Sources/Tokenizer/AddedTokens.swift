@@ -178,7 +178,9 @@ struct AddedTokenMatcher: Sendable {
 
 extension AddedToken {
     init(json: JSONValue) throws(ConfigurationError) {
-        guard let id = json["id"]?.intValue, id >= 0 else { throw .invalid("added_tokens: an entry has no valid \"id\"") }
+        guard let id = json["id"]?.intValue, id >= 0, id < 1 << 24 else {
+            throw .invalid("added_tokens: an entry has no valid \"id\"")
+        }
         guard let content = json["content"]?.stringValue else {
             throw .invalid("added_tokens: entry \(id) has no \"content\"")
         }

@@ -14,10 +14,8 @@ struct MergeRule: Sendable {
 }
 
 final class BPEModel: Sendable {
-    /// token -> id, compared byte for byte (see ExactString).
-    let tokenToId: [ExactString: Int]
-    /// id -> token, `nil` for ids the vocabulary does not use.
-    let idToToken: [String?]
+    let vocabulary: Vocabulary
+    /// (left id, right id) -> merge.
     private let merges: [UInt64: MergeRule]
     /// id of every single-character token, for the characters of the Basic Multilingual Plane; -1 if none.
     private let characterIds: [Int32]
@@ -34,63 +32,39 @@ final class BPEModel: Sendable {
     private let cache = WordCache(capacity: 10_000)
 
     init(
-        vocabulary: [ExactString: Int], merges mergePairs: [(String, String)], unknownToken: String?,
+        vocabulary: Vocabulary, merges: [UInt64: MergeRule], unknownToken: String?,
         fuseUnknown: Bool, byteFallback: Bool, ignoreMerges: Bool,
         continuingSubwordPrefix: String?, endOfWordSuffix: String?
     ) throws(ConfigurationError) {
-        tokenToId = vocabulary
-        let maximumId = vocabulary.values.max() ?? -1
-        guard maximumId < 50_000_000 else { throw .invalid("model: token id \(maximumId) is implausibly large") }
-        var idToToken = [String?](repeating: nil, count: maximumId + 1)
+        self.vocabulary = vocabulary
+        self.merges = merges
         var characterIds = [Int32](repeating: -1, count: 0x10000)
         var astralCharacterIds: [UInt32: Int32] = [:]
-        for (key, id) in vocabulary {
-            let token = key.string
-            // Two tokens with one id: keep one deterministically (the smaller string).
-            if let existing = idToToken[id], existing < token {} else { idToToken[id] = token }
-            var scalars = token.unicodeScalars.makeIterator()
+        vocabulary.forEachToken { id, bytes in
+            guard (1...4).contains(bytes.count) else { return }
+            var scalars = String(decoding: bytes, as: UTF8.self).unicodeScalars.makeIterator()
             if let scalar = scalars.next(), scalars.next() == nil {
                 if scalar.value < 0x10000 { characterIds[Int(scalar.value)] = Int32(id) }
                 else { astralCharacterIds[scalar.value] = Int32(id) }
             }
         }
-        self.idToToken = idToToken
         self.characterIds = characterIds
         self.astralCharacterIds = astralCharacterIds
 
         var byteFallbackIds = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
-            if let id = vocabulary[ExactString(Self.byteTokenName(UInt8(byte)))] { byteFallbackIds[byte] = Int32(id) }
+            if let id = vocabulary.id(Self.byteTokenName(UInt8(byte))) { byteFallbackIds[byte] = Int32(id) }
         }
         self.byteFallbackIds = byteFallbackIds
 
         if let unknownToken {
-            guard let id = vocabulary[ExactString(unknownToken)] else {
+            guard let id = vocabulary.id(unknownToken) else {
                 throw .invalid("model: unk_token \"\(unknownToken)\" is not in the vocabulary")
             }
             unknownTokenId = id
         } else {
             unknownTokenId = nil
         }
-
-        // BpeBuilder::build: the merged token is a + b without b's continuing-subword prefix.
-        let prefixLength = continuingSubwordPrefix?.count ?? 0
-        var merges: [UInt64: MergeRule] = [:]
-        merges.reserveCapacity(mergePairs.count)
-        for (rank, (left, right)) in mergePairs.enumerated() {
-            guard let leftId = vocabulary[ExactString(left)] else {
-                throw .invalid("model: merge \(rank) (\"\(left) \(right)\") uses \"\(left)\", which is not in the vocabulary")
-            }
-            guard let rightId = vocabulary[ExactString(right)] else {
-                throw .invalid("model: merge \(rank) (\"\(left) \(right)\") uses \"\(right)\", which is not in the vocabulary")
-            }
-            let merged = left + (prefixLength > 0 ? String(right.dropFirst(prefixLength)) : right)
-            guard let mergedId = vocabulary[ExactString(merged)] else {
-                throw .invalid("model: merge \(rank) (\"\(left) \(right)\") makes \"\(merged)\", which is not in the vocabulary")
-            }
-            merges[Self.pairKey(Int32(leftId), Int32(rightId))] = MergeRule(rank: Int32(rank), result: Int32(mergedId))
-        }
-        self.merges = merges
         self.fuseUnknown = fuseUnknown
         self.byteFallback = byteFallback
         self.ignoreMerges = ignoreMerges
@@ -103,7 +77,7 @@ final class BPEModel: Sendable {
         return byte < 16 ? "<0x0\(hex)>" : "<0x\(hex)>"
     }
 
-    private static func pairKey(_ left: Int32, _ right: Int32) -> UInt64 {
+    static func pairKey(_ left: Int32, _ right: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
     }
 
@@ -113,7 +87,7 @@ final class BPEModel: Sendable {
         var key = String.UnicodeScalarView()
         key.append(contentsOf: word)
         let text = ExactString(String(key))
-        if ignoreMerges, let id = tokenToId[text] {
+        if ignoreMerges, let id = vocabulary.id(text.string) {
             ids.append(id)
             return
         }
@@ -141,7 +115,7 @@ final class BPEModel: Sendable {
                 var piece = String(scalar)
                 if index > 0, let prefix = continuingSubwordPrefix { piece = prefix + piece }
                 if index == word.count - 1, let suffix = endOfWordSuffix { piece += suffix }
-                if let found = tokenToId[ExactString(piece)] { id = Int32(found) }
+                if let found = vocabulary.id(piece) { id = Int32(found) }
                 text = piece
             } else if scalar.value < 0x10000 {
                 id = characterIds[Int(scalar.value)]

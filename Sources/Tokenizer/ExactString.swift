@@ -1,7 +1,8 @@
 // Swift compares and hashes Strings by canonical equivalence: "é" (U+00E9) == "e\u{301}", and
 // "ά" (U+03AC) == "ά" (U+1F71). Vocabularies hold such pairs as different tokens (LLaMA-2 has both
-// alphas), and an NFD word must not hit the cache entry of its NFC twin. Every lookup keyed by token
-// text therefore goes through this wrapper, which compares and hashes the UTF-8 bytes, as Rust does.
+// alphas), and an NFD word must not hit the cache entry of its NFC twin. Lookups keyed by text
+// therefore compare UTF-8 bytes, as Rust does: the vocabulary in its own byte table (Vocabulary), the
+// added tokens and the word cache through this wrapper.
 
 /// A String compared and hashed by its UTF-8 bytes.
 struct ExactString: Hashable, Sendable, CustomStringConvertible {

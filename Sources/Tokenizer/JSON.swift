@@ -2,8 +2,9 @@
 //
 // Why not JSONSerialization or JSONDecoder: a 150k-token tokenizer.json (Qwen2: 5 MB, LLaMA-3: 7 MB with
 // 280k merges) takes 0.4-0.5 s in JSONSerialization alone on Linux, before any of it is turned into
-// Swift dictionaries. This parser works on the UTF-8 bytes and keeps object members as an array of
-// (key, value) pairs in file order, so the vocabulary is read once, straight into [String: Int].
+// Swift dictionaries. This parser works on the UTF-8 bytes. The big members (the model's "vocab" and
+// "merges") can be deferred: skipped in the tree and then read in place with the streaming methods
+// (`readObject`, `readArray`, `readString`), so no String or JSONValue is made per token.
 
 import Foundation
 
@@ -17,6 +18,8 @@ enum JSONValue: Sendable {
     /// Members in file order. A repeated key keeps every occurrence; `subscript` returns the last one,
     /// as serde_json (which tokenizers uses) does.
     case object([(key: String, value: JSONValue)])
+    /// A value left unparsed, by its byte range in the input (see `JSONParser.parse(_:deferring:)`).
+    case deferred(Range<Int>)
 
     subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
@@ -68,6 +71,7 @@ enum JSONValue: Sendable {
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
+        case .deferred: return "an unparsed value"
         }
     }
 }
@@ -84,16 +88,41 @@ struct JSONParser {
     private var position = 0
     private var depth = 0
     private static let maximumDepth = 512
+    /// Key paths from the top (e.g. ["model", "vocab"]) whose values become `.deferred`.
+    private let deferredPaths: [[String]]
+    private let deferredDepth: Int
+    /// Keys of the objects being parsed, while shallower than the deepest deferred path.
+    private var path: [String] = []
 
-    static func parse(_ data: Data) throws -> JSONValue {
+    /// Parses a whole document. Values at `deferredPaths` are checked for balance but not built.
+    static func parse(_ data: Data, deferring deferredPaths: [[String]] = []) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
-            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self), deferring: deferredPaths)
             return try parser.parseDocument()
         }
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    /// Runs `body` on a parser placed at the start of a deferred value of `data`; `body` must consume
+    /// exactly that value.
+    static func read<T>(_ data: Data, _ range: Range<Int>, _ body: (inout JSONParser) throws -> T) throws -> T {
+        try data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard range.lowerBound >= 0, range.upperBound <= bytes.count else {
+                throw JSONParseError(message: "deferred range outside the data", offset: range.lowerBound)
+            }
+            var parser = JSONParser(bytes: UnsafeBufferPointer(rebasing: bytes[..<range.upperBound]), deferring: [])
+            parser.position = range.lowerBound
+            let result = try body(&parser)
+            parser.skipWhitespace()
+            if parser.position != range.upperBound { throw parser.error("unexpected data after the value") }
+            return result
+        }
+    }
+
+    private init(bytes: UnsafeBufferPointer<UInt8>, deferring deferredPaths: [[String]]) {
         self.bytes = bytes
+        self.deferredPaths = deferredPaths
+        self.deferredDepth = deferredPaths.map(\.count).max() ?? 0
     }
 
     private mutating func parseDocument() throws -> JSONValue {
@@ -106,7 +135,7 @@ struct JSONParser {
         return value
     }
 
-    private func error(_ message: String) -> JSONParseError {
+    func error(_ message: String) -> JSONParseError {
         JSONParseError(message: message, offset: position)
     }
 
@@ -118,6 +147,108 @@ struct JSONParser {
             }
         }
     }
+
+    // MARK: Streaming reads
+
+    /// The first byte of the next value (after whitespace), or nil at the end.
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return position < bytes.count ? bytes[position] : nil
+    }
+
+    /// Reads any value as a tree.
+    mutating func readValue() throws -> JSONValue {
+        skipWhitespace()
+        return try parseValue()
+    }
+
+    /// Reads an object, calling `member` with each key's UTF-8 bytes; `member` must read the value.
+    mutating func readObject(_ member: (inout JSONParser, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { throw error("expected an object") }
+        try enterContainer()
+        position += 1
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw error("expected a string key")
+            }
+            // A key without escapes is read in place; one with escapes is copied out, so that reading
+            // the value cannot disturb it.
+            let key = try scanString()
+            switch key {
+            case .inPlace(let range):
+                try expectColon()
+                try member(&self, UnsafeBufferPointer(rebasing: bytes[range]))
+            case .unescaped(let copy):
+                try expectColon()
+                try copy.withUnsafeBufferPointer { try member(&self, $0) }
+            }
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of data in an object") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+            } else if bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                depth -= 1
+                return
+            } else {
+                throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Reads an array, calling `element` once per element; `element` must read it.
+    mutating func readArray(_ element: (inout JSONParser) throws -> Void) throws {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "[") else { throw error("expected an array") }
+        try enterContainer()
+        position += 1
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return
+        }
+        while true {
+            try element(&self)
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of data in an array") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+            } else if bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                depth -= 1
+                return
+            } else {
+                throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// Reads a string and calls `body` with its (unescaped, validated) UTF-8 bytes.
+    mutating func readString<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string") }
+        switch try scanString() {
+        case .inPlace(let range): return try body(UnsafeBufferPointer(rebasing: bytes[range]))
+        case .unescaped(let copy): return try copy.withUnsafeBufferPointer { try body($0) }
+        }
+    }
+
+    private mutating func expectColon() throws {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+        position += 1
+    }
+
+    // MARK: Tree parsing
 
     private mutating func parseValue() throws -> JSONValue {
         guard position < bytes.count else { throw error("unexpected end of data") }
@@ -149,80 +280,93 @@ struct JSONParser {
     }
 
     private mutating func parseObject() throws -> JSONValue {
-        try enterContainer()
-        position += 1  // {
         var members: [(key: String, value: JSONValue)] = []
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
-                throw error("expected a string key")
+        let tracksPath = path.count < deferredDepth
+        try readObject { parser, keyBytes in
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            if tracksPath, parser.deferredPaths.contains(parser.path + [key]) {
+                parser.skipWhitespace()
+                let start = parser.position
+                try parser.skipValue()
+                members.append((key: key, value: .deferred(start..<parser.position)))
+                return
             }
-            let key = try parseString()
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            position += 1
-            skipWhitespace()
-            members.append((key: key, value: try parseValue()))
-            skipWhitespace()
-            guard position < bytes.count else { throw error("unexpected end of data in an object") }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                depth -= 1
-                return .object(members)
-            } else {
-                throw error("expected ',' or '}'")
-            }
+            if tracksPath { parser.path.append(key) }
+            defer { if tracksPath { parser.path.removeLast() } }
+            members.append((key: key, value: try parser.readValue()))
         }
+        return .object(members)
     }
 
     private mutating func parseArray() throws -> JSONValue {
-        try enterContainer()
-        position += 1  // [
         var values: [JSONValue] = []
+        // Deferred paths name object keys only; inside an array nothing is deferred.
+        let tracksPath = path.count < deferredDepth
+        if tracksPath { path.append("[]") }
+        defer { if tracksPath { path.removeLast() } }
+        try readArray { parser in values.append(try parser.readValue()) }
+        return .array(values)
+    }
+
+    /// Skips a value, checking only its structure (strings are validated when a deferred value is read).
+    private mutating func skipValue() throws {
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+        guard position < bytes.count else { throw error("unexpected end of data") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            try readObject { parser, _ in try parser.skipValue() }
+        case UInt8(ascii: "["):
+            try readArray { parser in try parser.skipValue() }
+        case UInt8(ascii: "\""):
             position += 1
-            depth -= 1
-            return .array(values)
-        }
-        while true {
-            skipWhitespace()
-            values.append(try parseValue())
-            skipWhitespace()
-            guard position < bytes.count else { throw error("unexpected end of data in an array") }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                depth -= 1
-                return .array(values)
-            } else {
-                throw error("expected ',' or ']'")
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    position += 1
+                    return
+                }
+                if byte < 0x20 { throw error("control character in a string") }
+                position += byte == UInt8(ascii: "\\") ? 2 : 1
             }
+            throw error("unterminated string")
+        default:
+            _ = try parseValue()
         }
     }
 
+    private enum ScannedString {
+        /// No escapes: the bytes between the quotes.
+        case inPlace(Range<Int>)
+        /// Escapes resolved into a copy.
+        case unescaped([UInt8])
+    }
+
     private mutating func parseString() throws -> String {
+        switch try scanString() {
+        case .inPlace(let range): return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        case .unescaped(let copy): return String(decoding: copy, as: UTF8.self)
+        }
+    }
+
+    /// Reads a string starting at its opening quote; its UTF-8 is validated (malformed UTF-8 is rejected,
+    /// as serde_json does, not silently repaired).
+    private mutating func scanString() throws -> ScannedString {
         position += 1  // opening quote
         let start = position
-        // Fast path: no escapes; the bytes between the quotes are the string.
+        var isASCII = true
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                let range = start..<position
                 position += 1
-                return try makeString(slice)
+                if !isASCII, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: bytes[range])) {
+                    throw JSONParseError(message: "invalid UTF-8 in a string", offset: start)
+                }
+                return .inPlace(range)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in a string") }
+            if byte >= 0x80 { isASCII = false }
             position += 1
         }
         guard position < bytes.count else { throw error("unterminated string") }
@@ -231,7 +375,10 @@ struct JSONParser {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
-                return try buffer.withUnsafeBufferPointer { try makeString($0) }
+                guard UTF8Validation.isValid(buffer) else {
+                    throw JSONParseError(message: "invalid UTF-8 in a string", offset: start)
+                }
+                return .unescaped(buffer)
             }
             if byte < 0x20 { throw error("control character in a string") }
             if byte != UInt8(ascii: "\\") {
@@ -256,16 +403,13 @@ struct JSONParser {
                 var code = try parseHex4()
                 if (0xD800..<0xDC00).contains(code) {
                     // A high surrogate must be followed by \u and a low surrogate.
-                    if position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                    guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
                         bytes[position + 1] == UInt8(ascii: "u")
-                    {
-                        position += 2
-                        let low = try parseHex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate in \\u escape") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else {
-                        throw error("unpaired surrogate in \\u escape")
-                    }
+                    else { throw error("unpaired surrogate in \\u escape") }
+                    position += 2
+                    let low = try parseHex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate in \\u escape") }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00..<0xE000).contains(code) {
                     throw error("unpaired surrogate in \\u escape")
                 }
@@ -294,16 +438,6 @@ struct JSONParser {
             position += 1
         }
         return value
-    }
-
-    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>) throws -> String {
-        // Malformed UTF-8 is rejected (as serde_json does), not silently repaired: String(decoding:)
-        // copies valid input byte for byte, so any repair shows up as a difference.
-        let string = String(decoding: utf8, as: UTF8.self)
-        guard string.utf8.count == utf8.count, string.utf8.elementsEqual(utf8) else {
-            throw error("invalid UTF-8 in a string")
-        }
-        return string
     }
 
     private mutating func parseNumber() throws -> Double {
@@ -343,5 +477,32 @@ struct JSONParser {
             throw JSONParseError(message: "invalid number", offset: start)
         }
         return value
+    }
+}
+
+/// UTF-8 well-formedness (Unicode Table 3-7), without building a String.
+enum UTF8Validation {
+    static func isValid<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        var iterator = bytes.makeIterator()
+        while let lead = iterator.next() {
+            if lead < 0x80 { continue }
+            let continuationCount: Int
+            var secondRange: ClosedRange<UInt8> = 0x80...0xBF
+            switch lead {
+            case 0xC2...0xDF: continuationCount = 1
+            case 0xE0: continuationCount = 2; secondRange = 0xA0...0xBF
+            case 0xE1...0xEC, 0xEE...0xEF: continuationCount = 2
+            case 0xED: continuationCount = 2; secondRange = 0x80...0x9F
+            case 0xF0: continuationCount = 3; secondRange = 0x90...0xBF
+            case 0xF1...0xF3: continuationCount = 3
+            case 0xF4: continuationCount = 3; secondRange = 0x80...0x8F
+            default: return false
+            }
+            guard let second = iterator.next(), secondRange.contains(second) else { return false }
+            for _ in 1..<continuationCount {
+                guard let next = iterator.next(), (0x80...0xBF).contains(next) else { return false }
+            }
+        }
+        return true
     }
 }

@@ -34,16 +34,8 @@ public struct Tokenizer: Sendable {
 
     /// Loads tokenizer.json content; `name` is used in error messages.
     public init(jsonData data: Data, name: String = "tokenizer.json") throws(TokenizerError) {
-        let json: JSONValue
         do {
-            json = try JSONParser.parse(data)
-        } catch let error as JSONParseError {
-            throw TokenizerError(kind: .invalidJSON, file: name, message: "invalid JSON: \(error)")
-        } catch {
-            throw TokenizerError(kind: .invalidJSON, file: name, message: "invalid JSON: \(error)")
-        }
-        do {
-            core = try TokenizerCore(definition: try TokenizerDefinition(json: json))
+            core = TokenizerCore(definition: try TokenizerDefinition(data: data))
         } catch {
             throw error.tokenizerError(file: name)
         }
@@ -64,7 +56,7 @@ public struct Tokenizer: Sendable {
 
     /// The id of a token as the vocabulary spells it ("Ġthe", "▁the", "<|endoftext|>"), added tokens first.
     public func id(forToken token: String) -> Int? {
-        core.addedTokenIds[ExactString(token)] ?? core.model.tokenToId[ExactString(token)]
+        core.addedTokenIds[ExactString(token)] ?? core.model.vocabulary.id(token)
     }
 
     /// The token spelled as in the vocabulary, or nil for an unknown id.
@@ -84,10 +76,39 @@ public struct Tokenizer: Sendable {
     public func streamingDecoder(skipSpecialTokens: Bool = false) -> StreamingDecoder {
         StreamingDecoder(tokenizer: self, skipSpecialTokens: skipSpecialTokens)
     }
+
+    /// The tokenizer as transformers 5 builds it from this tokenizer.json and `config`.
+    ///
+    /// For `tokenizer_class` "LlamaTokenizer" / "LlamaTokenizerFast", transformers 5 keeps the vocabulary,
+    /// merges, added tokens and post-processor of tokenizer.json but replaces its normalizer,
+    /// pre-tokenizer and decoder (transformers/models/llama/tokenization_llama.py): no normalizer,
+    /// Metaspace("▁", prepend_scheme "first" unless `legacy` is true, split false), decoder
+    /// Replace + ByteFallback + Fuse + Strip. It differs from tokenizer.json's Prepend/Replace form right
+    /// after an added token: "<image>\nWhat" gets no "▁" (id 29871 in LLaMA-2) before "\n".
+    /// Other classes are returned unchanged: this implementation follows tokenizer.json (HF tokenizers).
+    public func matchingTransformers(_ config: TokenizerConfig) -> Tokenizer {
+        guard let tokenizerClass = config.tokenizerClass,
+            ["LlamaTokenizer", "LlamaTokenizerFast"].contains(tokenizerClass)
+        else { return self }
+        let addPrefixSpace = config.addPrefixSpace ?? true
+        let prependScheme: PrependScheme = addPrefixSpace ? (config.legacy == true ? .always : .first) : .never
+        var definition = core.definition
+        definition.normalizer = nil
+        definition.preTokenizer = .metaspace(replacement: "\u{2581}", prependScheme: prependScheme, split: false)
+        var steps: [Decoder] = [.replace(.string("\u{2581}"), content: " "), .byteFallback, .fuse]
+        if addPrefixSpace { steps.append(.strip(content: " ", start: 1, stop: 0)) }
+        definition.decoder = .sequence(steps)
+        return Tokenizer(core: TokenizerCore(definition: definition))
+    }
+
+    private init(core: TokenizerCore) {
+        self.core = core
+    }
 }
 
 /// The loaded tokenizer, shared by copies of `Tokenizer` and by streaming decoders.
 final class TokenizerCore: Sendable {
+    let definition: TokenizerDefinition
     let model: BPEModel
     let normalizer: Normalizer?
     let preTokenizer: PreTokenizer?
@@ -103,7 +124,8 @@ final class TokenizerCore: Sendable {
     let normalizedTextMatcher: AddedTokenMatcher
     let vocabularySize: Int
 
-    init(definition: TokenizerDefinition) throws(ConfigurationError) {
+    init(definition: TokenizerDefinition) {
+        self.definition = definition
         model = definition.model
         normalizer = definition.normalizer
         preTokenizer = definition.preTokenizer
@@ -130,13 +152,12 @@ final class TokenizerCore: Sendable {
         normalizedTextMatcher = AddedTokenMatcher(
             ordered.filter(\.normalized).map { ($0, normalizer?.normalize($0.content) ?? $0.content) })
 
-        vocabularySize = max(model.idToToken.count, (addedTokenContents.keys.max() ?? -1) + 1)
+        vocabularySize = max(model.vocabulary.idLimit, (addedTokenContents.keys.max() ?? -1) + 1)
     }
 
     func tokenString(_ id: Int) -> String? {
         if let content = addedTokenContents[id] { return content }
-        guard id >= 0, id < model.idToToken.count else { return nil }
-        return model.idToToken[id]
+        return model.vocabulary.token(id)
     }
 
     func encode(_ text: String, addSpecialTokens: Bool) -> [Int] {

@@ -15,10 +15,16 @@ public struct TokenizerConfig: Sendable, Equatable {
     public var addEosToken: Bool?
     /// The Jinja chat template: the string, or from a list of named templates the one named "default".
     public var chatTemplate: String?
+    /// `tokenizer_class`, `legacy`, `add_prefix_space`: what transformers builds the tokenizer with
+    /// (see `Tokenizer.matchingTransformers(_:)`).
+    public var tokenizerClass: String?
+    public var legacy: Bool?
+    public var addPrefixSpace: Bool?
 
     public init(
         bosToken: String? = nil, eosToken: String? = nil, unknownToken: String? = nil, paddingToken: String? = nil,
-        addBosToken: Bool? = nil, addEosToken: Bool? = nil, chatTemplate: String? = nil
+        addBosToken: Bool? = nil, addEosToken: Bool? = nil, chatTemplate: String? = nil,
+        tokenizerClass: String? = nil, legacy: Bool? = nil, addPrefixSpace: Bool? = nil
     ) {
         self.bosToken = bosToken
         self.eosToken = eosToken
@@ -27,6 +33,9 @@ public struct TokenizerConfig: Sendable, Equatable {
         self.addBosToken = addBosToken
         self.addEosToken = addEosToken
         self.chatTemplate = chatTemplate
+        self.tokenizerClass = tokenizerClass
+        self.legacy = legacy
+        self.addPrefixSpace = addPrefixSpace
     }
 
     /// Loads `url`: a tokenizer_config.json file, or a directory that contains one.
@@ -69,7 +78,9 @@ public struct TokenizerConfig: Sendable, Equatable {
             bosToken: tokenName("bos_token"), eosToken: tokenName("eos_token"),
             unknownToken: tokenName("unk_token"), paddingToken: tokenName("pad_token"),
             addBosToken: json["add_bos_token"]?.boolValue, addEosToken: json["add_eos_token"]?.boolValue,
-            chatTemplate: Self.chatTemplate(json["chat_template"]))
+            chatTemplate: Self.chatTemplate(json["chat_template"]),
+            tokenizerClass: json["tokenizer_class"]?.stringValue, legacy: json["legacy"]?.boolValue,
+            addPrefixSpace: json["add_prefix_space"]?.boolValue)
     }
 
     private static func chatTemplate(_ json: JSONValue?) -> String? {

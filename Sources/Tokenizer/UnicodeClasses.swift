@@ -6,6 +6,10 @@
 // - Rust `regex` for the added-token rules (tokenizers/src/tokenizer/added_vocabulary.rs): \s = White_Space,
 //   \w = Alphabetic + marks + Nd + Pc + Join_Control.
 // - Rust `char::is_numeric` for the Digits pre-tokenizer: Nd Nl No.
+//
+// Swift's Unicode tables are newer than Oniguruma's (and than the NFC tables of the Rust crate HF uses),
+// so code points assigned in recent Unicode versions can be classified differently: a random-Unicode fuzz
+// of 180,000 inputs found 5 such splits (e.g. U+1E6DA, U+3322B are letters here, unassigned there).
 
 enum UnicodeClass {
     /// ASCII lookup: bit 0 letter, bit 1 number, bit 2 whitespace, bit 3 word character.

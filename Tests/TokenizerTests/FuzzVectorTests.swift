@@ -2,7 +2,7 @@
 // (scripts/make_tokenizer_fuzz_vectors.py, run by scripts/fetch_tokenizer_vectors.sh). Covers what the
 // llama.cpp vectors do not: special tokens inside text, add_special_tokens, NFD input, rare whitespace,
 // long SentencePiece words, decoding of broken UTF-8, and three pre-tokenizer variants
-// (Digits + ByteLevel as in SmolLM2, a Split regex handled by ICU, Metaspace).
+// (Digits + ByteLevel as in SmolLM2, a Split regex handled by ICU, Metaspace in its two forms).
 
 import Foundation
 import Testing
@@ -27,7 +27,8 @@ struct FuzzVectors {
     let texts: [Text]
     let idSequences: [IdSequence]
 
-    static let names = Fixtures.vocabularyNames + ["gpt-2-digits", "gpt-2-split-regex", "llama-spm-metaspace"]
+    static let names =
+        Fixtures.vocabularyNames + ["gpt-2-digits", "gpt-2-split-regex", "llama-spm-metaspace", "llama-spm-metaspace-legacy"]
 
     static func load(_ name: String) throws -> FuzzVectors {
         let url = Fixtures.cacheDirectory.appendingPathComponent("\(name)/fuzz.json")
