@@ -46,10 +46,8 @@ public final class VisionLanguageModel: @unchecked Sendable {
             imagePreprocessor = nil
         }
 
-        let tokenizerPath = directory + "/tokenizer.json"
-        guard FileManager.default.fileExists(atPath: tokenizerPath) else { throw EngineError.missingFile(tokenizerPath) }
-        tokenizer = try measure(&elapsed) { try Tokenizer(contentsOf: URL(fileURLWithPath: tokenizerPath)) }
         let tokenizerConfigPath = directory + "/tokenizer_config.json"
+        tokenizer = try measure(&elapsed) { try Self.loadTokenizer(directory: directory) }
         specialTokens = FileManager.default.fileExists(atPath: tokenizerConfigPath)
             ? try ChatTemplate.specialTokens(fromTokenizerConfig: String(contentsOfFile: tokenizerConfigPath, encoding: .utf8))
             : [:]
@@ -63,4 +61,14 @@ public final class VisionLanguageModel: @unchecked Sendable {
     }
 
     public var isMultimodal: Bool { imageEncoder != nil }
+
+    /// A checkpoint's tokenizer as transformers builds it: tokenizer.json, adjusted by
+    /// tokenizer_config.json for the classes transformers 5 rebuilds (LlamaTokenizerFast).
+    public static func loadTokenizer(directory: String) throws -> Tokenizer {
+        let path = directory + "/tokenizer.json", configPath = directory + "/tokenizer_config.json"
+        guard FileManager.default.fileExists(atPath: path) else { throw EngineError.missingFile(path) }
+        let tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: path))
+        guard FileManager.default.fileExists(atPath: configPath) else { return tokenizer }
+        return tokenizer.matchingTransformers(try TokenizerConfig(contentsOf: URL(fileURLWithPath: configPath)))
+    }
 }

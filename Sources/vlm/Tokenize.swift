@@ -20,9 +20,7 @@ struct Tokenize: ParsableCommand {
     var text: String
 
     func run() throws {
-        let path = model + "/tokenizer.json"
-        guard FileManager.default.fileExists(atPath: path) else { throw EngineError.missingFile(path) }
-        let tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: path))
+        let tokenizer = try VisionLanguageModel.loadTokenizer(directory: model)
         let ids = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens)
         if json {
             let object: [String: Any] = ["ids": ids, "tokens": ids.map { tokenizer.token(forId: $0) ?? "" }]
