@@ -106,3 +106,49 @@ void vlm_bf16_gemv(const uint16_t *w, int64_t ldw, const float *x, float *y,
     if (vlm_has_avx512()) bf16_gemv_avx512(w, ldw, x, y, rowBegin, rowEnd, cols);
     else bf16_gemv_scalar(w, ldw, x, y, rowBegin, rowEnd, cols);
 }
+
+// ---- F32 GEMV ---------------------------------------------------------------------------------
+// The same shape as the BF16 one: decode's products are bound by memory, four rows at a time keep
+// several streams in flight, and the caller splits rows across threads without OpenBLAS's
+// per-call thread start-up.
+
+static void f32_gemv_scalar(const float *w, int64_t ldw, const float *x, float *y,
+                            int64_t rowBegin, int64_t rowEnd, int64_t cols) {
+    for (int64_t r = rowBegin; r < rowEnd; r++) {
+        const float *row = w + r * ldw;
+        float sum = 0;
+        for (int64_t c = 0; c < cols; c++) sum += row[c] * x[c];
+        y[r] = sum;
+    }
+}
+
+__attribute__((target("avx512f")))
+static void f32_gemv_avx512(const float *w, int64_t ldw, const float *x, float *y,
+                            int64_t rowBegin, int64_t rowEnd, int64_t cols) {
+    int64_t r = rowBegin;
+    int64_t body = cols & ~(int64_t)15;
+    for (; r + 4 <= rowEnd; r += 4) {
+        const float *w0 = w + r * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        for (int64_t c = 0; c < body; c += 16) {
+            __m512 xv = _mm512_loadu_ps(x + c);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + c), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + c), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + c), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + c), xv, a3);
+        }
+        float s0 = _mm512_reduce_add_ps(a0), s1 = _mm512_reduce_add_ps(a1);
+        float s2 = _mm512_reduce_add_ps(a2), s3 = _mm512_reduce_add_ps(a3);
+        for (int64_t c = body; c < cols; c++) {
+            s0 += w0[c] * x[c]; s1 += w1[c] * x[c]; s2 += w2[c] * x[c]; s3 += w3[c] * x[c];
+        }
+        y[r] = s0; y[r + 1] = s1; y[r + 2] = s2; y[r + 3] = s3;
+    }
+    f32_gemv_scalar(w, ldw, x, y, r, rowEnd, cols);
+}
+
+void vlm_f32_gemv(const float *w, int64_t ldw, const float *x, float *y,
+                  int64_t rowBegin, int64_t rowEnd, int64_t cols) {
+    if (vlm_has_avx512()) f32_gemv_avx512(w, ldw, x, y, rowBegin, rowEnd, cols);
+    else f32_gemv_scalar(w, ldw, x, y, rowBegin, rowEnd, cols);
+}

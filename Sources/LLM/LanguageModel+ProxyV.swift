@@ -83,7 +83,7 @@ extension LanguageModel {
                                                       queryGroups: queryGroupPointer.baseAddress!, keyGroups: keyGroupPointer.baseAddress!,
                                                       allowed: Self.allowedGroups),
                                   output: ws.attended.data, outputStride: c.qDim,
-                                  scores: ws.scores(count: activeRows.count * total))
+                                  scores: ws.scores(count: activeRows.count * total * (activeRows.count <= attentionDirectQueries ? c.headCount : 1)))
                     }
                 }
             }

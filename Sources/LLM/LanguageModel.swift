@@ -152,7 +152,7 @@ public final class LanguageModel: @unchecked Sendable {
                   keys: keys.data, values: values.data, kvStride: c.kvDim, keyCount: keyCount,
                   mask: .causal(queryPositions: positions.baseAddress!, keyPositions: cache.positions),
                   output: ws.attended.data, outputStride: c.qDim,
-                  scores: ws.scores(count: queries * keyCount))
+                  scores: ws.scores(count: queries * keyCount * (queries <= attentionDirectQueries ? c.headCount : 1)))
         if let expansion {
             // Re-merge: each compressed row takes the mean of its virtual rows' outputs.
             groupMean(ws.attended, rows: expansion, into: ws.compressedQ, groups: n)

@@ -18,7 +18,8 @@ public enum AttentionMask {
 ///
 /// Q rows are `heads · headDim` wide (stride `queryStride`); K and V rows are `kvHeads · headDim`
 /// wide (stride `kvStride`). `keyBias` (one value per key, e.g. DToMe's log-size) is added to the
-/// logits before the softmax. `scores` must hold queryCount × keyCount floats.
+/// logits before the softmax. `scores` must hold queryCount × keyCount floats, and heads × that
+/// for decode steps (queryCount ≤ `attentionDirectQueries`), whose heads run in parallel.
 public struct AttentionShape: Sendable {
     public let heads: Int
     public let kvHeads: Int
@@ -43,6 +44,29 @@ public func attention(
 ) {
     let d = shape.headDim
     let group = shape.heads / shape.kvHeads
+    if queryCount <= attentionDirectQueries && probabilities == nil {
+        // Decode: one or two queries. Matrix products this thin cost more in OpenBLAS's call and
+        // thread start-up than in arithmetic, so each head is a loop of dot products, heads in parallel.
+        let box = UnsafeSendable((q, k, v, output, scores, keyBias, mask))
+        Parallel.forRanges(shape.heads) { heads in
+            let (q, k, v, output, scores, keyBias, mask) = box.value
+            for h in heads {
+                let g = h / group
+                for i in 0..<queryCount {
+                    let row = scores + (h * queryCount + i) * keyCount
+                    let query = q + i * queryStride + h * d
+                    for j in 0..<keyCount { row[j] = dot(query, k + j * kvStride + g * d, count: d) * shape.scale }
+                    if let keyBias { addInPlace(row, keyBias, count: keyCount) }
+                    applyMask(mask, row: row, query: i, keyCount: keyCount)
+                    softmaxInPlace(row, count: keyCount)
+                    let out = output + i * outputStride + h * d
+                    out.update(repeating: 0, count: d)
+                    for j in 0..<keyCount where row[j] != 0 { axpy(row[j], v + j * kvStride + g * d, out, count: d) }
+                }
+            }
+        }
+        return
+    }
     for h in 0..<shape.heads {
         let g = h / group
         BLAS.gemmTransposedB(m: queryCount, n: keyCount, k: d, alpha: shape.scale,
@@ -55,18 +79,7 @@ public func attention(
             for i in range {
                 let row = scores + i * keyCount
                 if let keyBias { addInPlace(row, keyBias, count: keyCount) }
-                switch mask {
-                case .none:
-                    break
-                case let .causal(queryPositions, keyPositions):
-                    let p = queryPositions[i]
-                    for j in 0..<keyCount where keyPositions[j] > p { row[j] = -.infinity }
-                case let .causalGroups(queryPositions, keyPositions, queryGroups, keyGroups, allowed):
-                    let p = queryPositions[i], g = Int(queryGroups[i]) * 4
-                    for j in 0..<keyCount where keyPositions[j] > p || allowed & (1 << (g + Int(keyGroups[j]))) == 0 {
-                        row[j] = -.infinity
-                    }
-                }
+                applyMask(mask, row: row, query: i, keyCount: keyCount)
                 softmaxInPlace(row, count: keyCount)
             }
         }
@@ -76,4 +89,38 @@ public func attention(
                   b: v + g * d, ldb: kvStride,
                   c: output + h * d, ldc: outputStride)
     }
+}
+
+/// Queries up to which `attention` takes its decode path.
+public let attentionDirectQueries = 2
+
+/// Sets the logits of keys that query `i` may not see to −∞.
+@inline(__always)
+func applyMask(_ mask: AttentionMask, row: UnsafeMutablePointer<Float>, query i: Int, keyCount: Int) {
+    switch mask {
+    case .none:
+        break
+    case let .causal(queryPositions, keyPositions):
+        let p = queryPositions[i]
+        for j in 0..<keyCount where keyPositions[j] > p { row[j] = -.infinity }
+    case let .causalGroups(queryPositions, keyPositions, queryGroups, keyGroups, allowed):
+        let p = queryPositions[i], g = Int(queryGroups[i]) * 4
+        for j in 0..<keyCount where keyPositions[j] > p || allowed & (1 << (g + Int(keyGroups[j]))) == 0 {
+            row[j] = -.infinity
+        }
+    }
+}
+
+/// y += a · x over `count` values.
+@inline(__always)
+func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    let va = SIMD16<Float>(repeating: a)
+    while i + 16 <= count {
+        let vx = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+        let vy = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: vy + va * vx, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < count { y[i] += a * x[i]; i += 1 }
 }

@@ -53,7 +53,11 @@ public struct Linear: Sendable {
         switch weight {
         case let .f32(w):
             if n == 1 {
-                BLAS.gemv(rows: outputs, cols: inputs, w: w.data, ldw: inputs, x: x, y: y)
+                let box = UnsafeSendable((w.data, x, y))
+                Parallel.forRanges(outputs, minimumPerThread: 64) { rows in
+                    let (wd, xd, yd) = box.value
+                    vlm_f32_gemv(wd, Int64(inputs), xd, yd, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(inputs))
+                }
             } else {
                 BLAS.gemmTransposedB(m: n, n: outputs, k: inputs, a: x, lda: xStride,
                                      b: w.data, ldb: inputs, c: y, ldc: yStride)
