@@ -3,7 +3,8 @@
 
 1. Tests/EngineTests/Fixtures/simple/flat_blue_64x64.png: a flat colour image, the simplest input
    DyMU can get (its tokens should merge the most).
-2. Tests/EngineTests/Fixtures/tiny-llava-proxyv/: a tiny LLaVA checkpoint that carries ProxyV.
+2. Tests/EngineTests/Fixtures/tiny-llava-proxyv/: a tiny LLaVA checkpoint that carries ProxyV,
+   and tiny-llava-proxyv-learned/: the same with ProxyV's learned-query proxies (learn_proxy).
 
 ProxyV is not in transformers and its authors released only a 7B checkpoint, so there is no small
 real one. This script takes the tiny LLaVA fixture tiny-llava-clip-llama (made by
@@ -27,7 +28,7 @@ from safetensors.numpy import load_file, save_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "Tests/EngineTests/Fixtures/tiny-llava-clip-llama"
-TARGET = ROOT / "Tests/EngineTests/Fixtures/tiny-llava-proxyv"
+FIXTURES = ROOT / "Tests/EngineTests/Fixtures"
 START_LAYER, REDUCE_FACTOR, TOKENS_PER_CROP = 1, 2, 16
 
 
@@ -41,6 +42,11 @@ def flat_image():
 
 def main():
     flat_image()
+    proxyv_checkpoint(FIXTURES / "tiny-llava-proxyv", learn_proxy=False)
+    proxyv_checkpoint(FIXTURES / "tiny-llava-proxyv-learned", learn_proxy=True)
+
+
+def proxyv_checkpoint(TARGET, learn_proxy):
     if TARGET.exists():
         shutil.rmtree(TARGET)
     TARGET.mkdir(parents=True)
@@ -52,7 +58,7 @@ def main():
     layers = config["text_config"]["num_hidden_layers"]
     hidden = config["text_config"]["hidden_size"]
     config.update(proxyv=True, proxyv_start_layer=START_LAYER, proxyv_reduce_factor=REDUCE_FACTOR,
-                  per_crop_token_len=TOKENS_PER_CROP, learn_proxy=False,
+                  per_crop_token_len=TOKENS_PER_CROP, learn_proxy=learn_proxy,
                   num_of_vision_mlp_layers=layers - START_LAYER)
     (TARGET / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
@@ -71,6 +77,12 @@ def main():
         tensors[prefix + "proj.2.weight"] = weight(hidden, inner)
         tensors[prefix + "layernorm_post.weight"] = (1 + 0.1 * rng.standard_normal(hidden)).astype(np.float32)
     tensors["model.image_newline"] = (0.5 * rng.standard_normal(hidden)).astype(np.float32)
+    if learn_proxy:
+        # ProxyInitializer: Wk [d_h, D] (no bias) and the learned queries [T / f^2, d_h], d_h = D/2 for D < 1024.
+        head = hidden // 4 if hidden >= 1024 else hidden // 2
+        tensors["model.proxyv_initializer.Wk.weight"] = weight(head, hidden)
+        tensors["model.proxyv_initializer.proxyv_tokens"] = (rng.standard_normal(
+            (TOKENS_PER_CROP // REDUCE_FACTOR ** 2, head)) / np.sqrt(4 * head)).astype(np.float32)
     save_file(dict(sorted(tensors.items())), str(TARGET / "model.safetensors"), metadata={"format": "pt"})
     print(f"wrote {TARGET}")
 

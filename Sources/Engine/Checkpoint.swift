@@ -36,7 +36,7 @@ public struct Checkpoint {
             }
             proxyV = try ProxyVModules(config: config.text, weights: WeightSource(store: store, prefix: prefix, precision: precision),
                                        startLayer: settings.startLayer, reduceFactor: settings.reduceFactor,
-                                       tokensPerCrop: settings.tokensPerCrop)
+                                       tokensPerCrop: settings.tokensPerCrop, learnProxy: settings.learnProxy)
         }
         return try LanguageModel(config: config.text, weights: layout.text.with(precision: precision),
                                  head: layout.lmHead.with(precision: precision), proxyV: proxyV)

@@ -53,9 +53,5 @@ struct ProxyVSettings {
         reduceFactor = json["proxyv_reduce_factor"] as? Int ?? 4
         tokensPerCrop = json["per_crop_token_len"] as? Int ?? 576
         learnProxy = json["learn_proxy"] as? Bool ?? false
-        if learnProxy {
-            throw EngineError.unsupportedModel(
-                "\(file): learn_proxy (ProxyV's learned-query proxies) is not supported yet; only the spatial variant the released checkpoint uses")
-        }
     }
 }

@@ -47,6 +47,7 @@ extension LanguageModel {
         let x = ws.x, normed = ws.normed
         x.data.update(from: embeddings, count: n * d)
         try allPositions.withUnsafeBufferPointer { try cache.reserve(positions: $0.baseAddress!, rows: $0.count) }
+        var splat: Matrix?   // learned proxies: how each full token mixes its crop's proxies
         let active = Matrix(rows: activeRows.count, cols: d)   // gathered rows of the active set
         let activeOut = Matrix(rows: activeRows.count, cols: d)
 
@@ -59,7 +60,11 @@ extension LanguageModel {
                 // Proxies from the image tokens entering the start layer.
                 let grid = Matrix(rows: imageRows.count, cols: d)
                 for (i, r) in imageRows.enumerated() { grid.copyRow(i, from: x.row(r)) }
-                ProxyV.downsample(grid.data, cols: d, crops: crops.count, side: side, factor: factor, into: x.row(n))
+                if let learned = proxyV.learnedProxies {
+                    splat = learned.initialise(full: grid, crops: crops.count, tokensPerCrop: proxyV.tokensPerCrop, into: x.row(n))
+                } else {
+                    ProxyV.downsample(grid.data, cols: d, crops: crops.count, side: side, factor: factor, into: x.row(n))
+                }
                 observeProxies?(-1, x, proxyRows)
             }
             let keys = cache.keys[index], values = cache.values[index]
@@ -104,7 +109,7 @@ extension LanguageModel {
             // The vision tokens follow the updated proxies through this layer's VisionMLP.
             observeProxies?(index, x, proxyRows)
             proxyV.visionMLPs[index - proxyV.startLayer].update(full: x, fullRows: imageRows, proxies: x, proxyRows: proxyRows,
-                                                               side: side, factor: factor)
+                                                               side: side, factor: factor, splat: splat)
         }
         cache.commit(rows: n)  // the proxy rows past n are dropped
 

@@ -11,9 +11,12 @@ public struct ProxyVModules: Sendable {
     public let tokensPerCrop: Int
     public let visionMLPs: [VisionMLP]     // one per layer from startLayer on
     public let imageNewline: [Float]       // [D], appended after each crop
+    /// The non-spatial variant (`learn_proxy`): learned queries instead of bilinear downsampling.
+    public let learnedProxies: LearnedProxyInitializer?
 
     /// Loads `vision_mlp_layers.{i}.*` and `image_newline` from `weights`.
-    public init(config: TextConfig, weights: WeightSource, startLayer: Int, reduceFactor: Int, tokensPerCrop: Int) throws {
+    public init(config: TextConfig, weights: WeightSource, startLayer: Int, reduceFactor: Int, tokensPerCrop: Int,
+                learnProxy: Bool = false) throws {
         let d = config.hiddenSize
         let side = Int(Double(tokensPerCrop).squareRoot())
         guard startLayer >= 0, startLayer < config.layerCount else {
@@ -32,6 +35,10 @@ public struct ProxyVModules: Sendable {
                           intermediate: intermediate, eps: config.rmsNormEps)
         }
         imageNewline = try weights.vector("image_newline", d)
+        learnedProxies = learnProxy
+            ? try LearnedProxyInitializer(weights: weights.scoped("proxyv_initializer"), hidden: d,
+                                          proxies: tokensPerCrop / (reduceFactor * reduceFactor))
+            : nil
     }
 
     public var gridSide: Int { Int(Double(tokensPerCrop).squareRoot()) }

@@ -39,6 +39,43 @@ public enum ProxyV {
     }
 }
 
+/// ProxyV's non-spatial variant (`learn_proxy`, `ProxyInitializer`): learned queries attend over
+/// each crop's full tokens. logits = Pq · (W_k · full)ᵀ / √d_h; proxies = softmax over tokens (logits) · full;
+/// the softmax of the transposed logits (over proxies, for each token) is kept to splat the
+/// proxies' context back onto the full tokens in every VisionMLP.
+public struct LearnedProxyInitializer: Sendable {
+    public let wk: Linear       // [d_h, D], no bias
+    public let queries: Matrix  // [proxies per crop, d_h]
+
+    public init(weights w: WeightSource, hidden: Int, proxies: Int) throws {
+        let dh = hidden >= 1024 ? hidden / 4 : hidden / 2
+        wk = try Linear(w, "Wk", out: dh, in: hidden, bias: false)
+        queries = try w.matrix("proxyv_tokens", proxies, dh)
+    }
+
+    /// Proxies [crops × n, D] into `proxies` and the splat weights [crops × T, n], for `full`
+    /// holding `crops` crops of `tokensPerCrop` rows each.
+    public func initialise(full: Matrix, crops: Int, tokensPerCrop t: Int, into proxies: UnsafeMutablePointer<Float>) -> Matrix {
+        let n = queries.rows, dh = queries.cols, d = full.cols
+        let splat = Matrix(rows: crops * t, cols: n)
+        let keys = Matrix(rows: t, cols: dh), logits = Matrix(rows: n, cols: t)
+        let scale = 1 / Float(dh).squareRoot()
+        for crop in 0..<crops {
+            let tokens = full.row(crop * t)
+            wk.apply(tokens, xStride: d, rows: t, into: keys.data, yStride: dh)
+            BLAS.gemmTransposedB(m: n, n: t, k: dh, alpha: scale, a: queries.data, lda: dh, b: keys.data, ldb: dh, c: logits.data, ldc: t)
+            for j in 0..<t {  // softmax over the proxies, for each token (before the rows are normalised)
+                let row = splat.row(crop * t + j)
+                for i in 0..<n { row[i] = logits[i, j] }
+                softmaxInPlace(row, count: n)
+            }
+            for i in 0..<n { softmaxInPlace(logits.row(i), count: t) }
+            BLAS.gemm(m: n, n: d, k: t, a: logits.data, lda: t, b: tokens, ldb: d, c: proxies + crop * n * d, ldc: d)
+        }
+        return splat
+    }
+}
+
 /// One layer's VisionMLP (`model.vision_mlp_layers.{i}`, spatial variant):
 ///   c = context_proj(proxy), nearest-upsampled so token (r, c) takes proxy (r/f, c/f)
 ///   u = input_proj(full)
@@ -63,7 +100,10 @@ public struct VisionMLP: Sendable {
     public var intermediate: Int { inputProj.outputs }
 
     /// Updates `full` (crops × side² rows, in place) from `proxies` (crops × (side/f)² rows).
-    public func update(full: Matrix, fullRows: [Int], proxies: Matrix, proxyRows: [Int], side: Int, factor: Int) {
+    /// Each full token takes its grid cell's proxy context (nearest upsampling), or with `splat`
+    /// (learned proxies: [crops × side², proxies per crop]) the splat-weighted mix of its crop's.
+    public func update(full: Matrix, fullRows: [Int], proxies: Matrix, proxyRows: [Int], side: Int, factor: Int,
+                       splat: Matrix? = nil) {
         let n = fullRows.count, p = proxyRows.count, di = intermediate, d = full.cols
         let outSide = side / factor, perCrop = side * side
         let gatheredFull = Matrix(rows: n, cols: d), gatheredProxy = Matrix(rows: p, cols: d)
@@ -75,9 +115,19 @@ public struct VisionMLP: Sendable {
         let joined = Matrix(rows: n, cols: 2 * di)  // [u | c] per token
         inputProj.apply(gatheredFull.data, xStride: d, rows: n, into: joined.data, yStride: 2 * di)
         for t in 0..<n {
-            let crop = t / perCrop, r = (t % perCrop) / side, c = (t % perCrop) % side
-            let proxy = crop * outSide * outSide + (r / factor) * outSide + c / factor
-            (joined.row(t) + di).update(from: context.row(proxy), count: di)
+            let crop = t / perCrop, target = joined.row(t) + di
+            if let splat {
+                let perCropProxies = splat.cols
+                target.update(repeating: 0, count: di)
+                for j in 0..<perCropProxies {
+                    let weight = splat[t, j]
+                    let source = context.row(crop * perCropProxies + j)
+                    for k in 0..<di { target[k] += weight * source[k] }
+                }
+            } else {
+                let r = (t % perCrop) / side, c = (t % perCrop) % side
+                target.update(from: context.row(crop * outSide * outSide + (r / factor) * outSide + c / factor), count: di)
+            }
         }
         let hidden = Matrix(rows: n, cols: di)
         proj0.apply(joined, rows: n, into: hidden)

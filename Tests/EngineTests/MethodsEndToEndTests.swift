@@ -78,6 +78,14 @@ struct MethodsEndToEndTests {
         #expect(response.promptTokens == plain.promptTokens + 1, "one newline token after the crop")
     }
 
+    @Test func learnedProxyCheckpointRunsEndToEnd() throws {
+        let vlm = try VisionLanguageModel(directory: Self.fixtures + "/tiny-llava-proxyv-learned")
+        #expect(vlm.languageModel.proxyV?.learnedProxies != nil)
+        let response = try ask(vlm, Self.busy, .none)
+        #expect(response.proxyV?.proxies == 4)
+        #expect(response.tokens.count == 12)
+    }
+
     @Test func proxyVCheckpointMissingATensorIsAnError() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-proxyv-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: Self.fixtures + "/tiny-llava-proxyv", toPath: directory.path)
