@@ -1,27 +1,50 @@
 import Foundation
 import LLM
 import Tensor
+import ViT
 
 /// A checkpoint directory opened for loading: config.json parsed, tensors mapped, key layout found.
+/// Checkpoints of the original LLaVA repository keep their CLIP tower in a checkpoint of its own
+/// (`visionTower`: its directory, by default the config's `mm_vision_tower` when that is a path).
 public struct Checkpoint {
     public let directory: String
     let config: ModelConfig
     let store: TensorStore
     let layout: CheckpointLayout
+    /// The original layout's separate CLIP checkpoint directory.
+    let visionTowerDirectory: String?
 
-    public init(directory: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw EngineError.missingDirectory(directory)
-        }
+    public init(directory: String, visionTower: String? = nil) throws {
+        try Self.requireDirectory(directory)
         self.directory = directory
         config = try ModelConfig(path: directory + "/config.json")
         store = try TensorStore(directory: directory)
-        layout = try CheckpointLayout(store: store, hasVision: config.kind == .llava)
+        if let original = config.original {
+            let tower = visionTower ?? original.visionTower
+            guard FileManager.default.fileExists(atPath: tower + "/config.json") else {
+                throw EngineError.invalidArgument(
+                    "\(directory) is an original LLaVA checkpoint whose vision tower '\(original.visionTower)' is a separate CLIP checkpoint: pass its directory with --vision-tower DIR")
+            }
+            visionTowerDirectory = tower
+            layout = try CheckpointLayout(originalStore: store, visionStore: try TensorStore(directory: tower))
+        } else {
+            if visionTower != nil {
+                throw EngineError.invalidArgument("--vision-tower is for original LLaVA checkpoints; \(directory) has its tower inside")
+            }
+            visionTowerDirectory = nil
+            layout = try CheckpointLayout(store: store, hasVision: config.kind == .llava)
+        }
+    }
+
+    static func requireDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw EngineError.missingDirectory(path)
+        }
     }
 
     public var textConfig: TextConfig { config.text }
-    public var isMultimodal: Bool { config.kind == .llava }
+    public var isMultimodal: Bool { config.kind != .decoder }
 
     /// The language model, its weights kept in `precision`, with ProxyV's modules when the
     /// config declares them (`vision_mlp_layers.*` and `image_newline` beside the decoder's
@@ -40,6 +63,30 @@ public struct Checkpoint {
         }
         return try LanguageModel(config: config.text, weights: layout.text.with(precision: precision),
                                  head: layout.lmHead.with(precision: precision), proxyV: proxyV)
+    }
+
+    /// The vision side's settings: from config.json for transformers' LLaVA, or assembled from the
+    /// `mm_*` fields and the tower's own config for the original layout.
+    func llavaConfig() throws -> LlavaConfig {
+        guard let original = config.original, let tower = visionTowerDirectory else {
+            return try JSONFile.decode(LlavaConfig.self, path: directory + "/config.json")
+        }
+        // A CLIPModel's config nests the tower's in `vision_config`; a CLIPVisionModel's is the tower's.
+        let towerPath = tower + "/config.json"
+        let towerJSON = try JSONFile.object(towerPath)
+        var visionJSON = towerJSON["vision_config"] as? [String: Any] ?? towerJSON
+        if visionJSON["model_type"] as? String == "clip" { visionJSON["model_type"] = "clip_vision_model" }
+        let vision = try JSONFile.decode(VisionConfig.self, from: JSONSerialization.data(withJSONObject: visionJSON), file: towerPath)
+        let mlp = original.projectorType == "mlp2x_gelu"
+        return LlavaConfig(vision: vision, imageTokenId: OriginalLlavaSettings.imageTokenIndex,
+                           projectorActivation: mlp ? .gelu : .linear, featureLayers: [original.selectLayer],
+                           keepClassToken: original.keepClassToken, projectorBias: true,
+                           projectorNames: mlp ? ("0", "2") : ("", nil))
+    }
+
+    /// Where the image preprocessor's settings are: the checkpoint's own, or the separate tower's.
+    var preprocessorConfigPath: String {
+        (visionTowerDirectory ?? directory) + "/preprocessor_config.json"
     }
 
     /// End-of-sequence ids from generation_config.json and config.json.

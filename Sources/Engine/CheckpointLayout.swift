@@ -15,13 +15,25 @@ struct CheckpointLayout {
     static let visionPrefixes = ["model.vision_tower.vision_model.", "vision_tower.vision_model.", "model.vision_tower.", "vision_tower."]
     static let projectorPrefixes = ["model.multi_modal_projector.", "multi_modal_projector."]
 
+    static func find(_ store: TensorStore, _ prefixes: [String], probe: String) throws -> WeightSource {
+        for prefix in prefixes where store.contains(prefix + probe) {
+            return WeightSource(store: store, prefix: prefix)
+        }
+        throw CheckpointError.missingTensor(key: prefixes.map { $0 + probe }.joined(separator: "' or '"), in: store.directory)
+    }
+
+    /// The original LLaVA repository's layout: `model.*` decoder, `lm_head.*`, `model.mm_projector.*`,
+    /// and a separate CLIP checkpoint (CLIPVisionModel or CLIPModel: `vision_model.*`).
+    init(originalStore store: TensorStore, visionStore: TensorStore) throws {
+        text = try Self.find(store, ["model."], probe: "embed_tokens.weight")
+        lmHead = WeightSource(store: store, prefix: "lm_head.")
+        projector = try Self.find(store, ["model.mm_projector."], probe: store.contains("model.mm_projector.0.weight") ? "0.weight" : "weight")
+        vision = try Self.find(visionStore, ["vision_model.", ""], probe: "embeddings.patch_embedding.weight")
+    }
+
     init(store: TensorStore, hasVision: Bool) throws {
         func find(_ prefixes: [String], probe: String, part: String) throws -> WeightSource {
-            for prefix in prefixes where store.contains(prefix + probe) {
-                return WeightSource(store: store, prefix: prefix)
-            }
-            throw CheckpointError.missingTensor(
-                key: prefixes.map { $0 + probe }.joined(separator: "' or '"), in: store.directory)
+            try Self.find(store, prefixes, probe: probe)
         }
         text = try find(Self.textPrefixes, probe: "embed_tokens.weight", part: "language model")
         lmHead = Self.headPrefixes.first { store.contains($0 + "weight") }

@@ -14,7 +14,8 @@ public final class ImageEncoder: @unchecked Sendable {
         tower = try VisionTower(config: config.vision, weights: vision, layerCount: config.featureLayers.max())
         projector = try MultiModalProjector(
             weights: projectorWeights, inputs: config.vision.hiddenSize * config.featureLayers.count,
-            outputs: textWidth, activation: config.projectorActivation, bias: config.projectorBias)
+            outputs: textWidth, activation: config.projectorActivation, bias: config.projectorBias,
+            names: config.projectorNames)
     }
 
     public var vision: VisionConfig { config.vision }

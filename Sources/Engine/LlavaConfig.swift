@@ -12,6 +12,20 @@ struct LlavaConfig: Decodable {
     var keepClassToken: Bool
     var projectorBias: Bool
 
+    /// The projector's layer names in the checkpoint (transformers' or the original repository's).
+    var projectorNames: (first: String, second: String?) = ("linear_1", "linear_2")
+
+    init(vision: VisionConfig, imageTokenId: Int, projectorActivation: Activation, featureLayers: [Int],
+         keepClassToken: Bool, projectorBias: Bool, projectorNames: (first: String, second: String?)) {
+        self.vision = vision
+        self.imageTokenId = imageTokenId
+        self.projectorActivation = projectorActivation
+        self.featureLayers = featureLayers.map { $0 < 0 ? vision.layerCount + 1 + $0 : $0 }
+        self.keepClassToken = keepClassToken
+        self.projectorBias = projectorBias
+        self.projectorNames = projectorNames
+    }
+
     enum CodingKeys: String, CodingKey {
         case vision = "vision_config"
         case imageTokenIndex = "image_token_index", imageTokenId = "image_token_id"

@@ -1,10 +1,12 @@
 import Foundation
 import LLM
 
-/// `config.json` of a checkpoint directory: a plain decoder (LlamaForCausalLM, Qwen2ForCausalLM)
-/// or a LLaVA composition whose language part is `text_config`.
+/// `config.json` of a checkpoint directory: a plain decoder (LlamaForCausalLM, Qwen2ForCausalLM),
+/// a transformers LLaVA composition whose language part is `text_config`, or a checkpoint of the
+/// original LLaVA repository (LlavaLlamaForCausalLM: the decoder's fields at the top level plus
+/// `mm_*` fields, the vision tower in its own CLIP checkpoint).
 struct ModelConfig {
-    enum Kind { case decoder, llava }
+    enum Kind { case decoder, llava, originalLlava }
 
     let kind: Kind
     let text: TextConfig
@@ -12,12 +14,21 @@ struct ModelConfig {
     let proxyV: ProxyVSettings?
     /// The raw JSON, for the parts (vision, projector) that are parsed by their own targets.
     let json: [String: Any]
+    /// The original LLaVA repository's `mm_*` settings.
+    let original: OriginalLlavaSettings?
 
     init(path: String) throws {
         json = try JSONFile.object(path)
         let modelType = json["model_type"] as? String ?? ""
         let architectures = json["architectures"] as? [String] ?? []
-        if modelType == "llava" || architectures.contains(where: { $0.hasPrefix("Llava") }) {
+        original = json["mm_vision_tower"] != nil || json["mm_projector_type"] != nil
+            ? try OriginalLlavaSettings(json, file: path) : nil
+        if original != nil {
+            kind = .originalLlava
+            var textJSON = json
+            textJSON["model_type"] = modelType.contains("qwen") ? "qwen2" : "llama"
+            text = try Self.decodeText(textJSON, file: path)
+        } else if modelType == "llava" || architectures.contains(where: { $0.hasPrefix("Llava") }) {
             kind = .llava
             var textJSON = json["text_config"] as? [String: Any] ?? [:]
             // transformers' LlavaConfig fills text_config from CONFIG_MAPPING["llama"] when absent,
@@ -53,5 +64,36 @@ struct ProxyVSettings {
         reduceFactor = json["proxyv_reduce_factor"] as? Int ?? 4
         tokensPerCrop = json["per_crop_token_len"] as? Int ?? 576
         learnProxy = json["learn_proxy"] as? Bool ?? false
+    }
+}
+
+/// The original LLaVA repository's multimodal settings (llava/model/llava_arch.py, mm_utils.py).
+struct OriginalLlavaSettings {
+    /// The vision tower's name (a HuggingFace id such as openai/clip-vit-large-patch14-336, or a path).
+    let visionTower: String
+    let selectLayer: Int
+    /// "patch" drops the class token; "cls_patch" keeps it.
+    let keepClassToken: Bool
+    let projectorType: String
+    /// "pad" (expand2square with the mean colour), "anyres", or nothing (the processor alone).
+    let imageAspectRatio: String?
+    let gridPinpoints: [[Int]]
+
+    /// The sentinel id `tokenizer_image_token` puts where each image goes (IMAGE_TOKEN_INDEX).
+    static let imageTokenIndex = -200
+
+    init(_ json: [String: Any], file: String) throws {
+        visionTower = json["mm_vision_tower"] as? String ?? json["vision_tower"] as? String ?? ""
+        selectLayer = json["mm_vision_select_layer"] as? Int ?? -2
+        keepClassToken = (json["mm_vision_select_feature"] as? String ?? "patch") == "cls_patch"
+        projectorType = json["mm_projector_type"] as? String ?? "linear"
+        imageAspectRatio = json["image_aspect_ratio"] as? String
+        gridPinpoints = json["image_grid_pinpoints"] as? [[Int]] ?? []
+        guard ["linear", "mlp2x_gelu"].contains(projectorType) else {
+            throw EngineError.unsupportedModel("\(file): mm_projector_type '\(projectorType)' is not supported (linear, mlp2x_gelu)")
+        }
+        if json["mm_use_im_start_end"] as? Bool == true {
+            throw EngineError.unsupportedModel("\(file): mm_use_im_start_end checkpoints are not supported")
+        }
     }
 }

@@ -27,14 +27,16 @@ public struct Linear: Sendable {
         self.init(weight: .f32(weight), bias: bias)
     }
 
-    /// Loads `<name>.weight` [out, in] and, when `bias` is true (or the key exists and bias is nil), `<name>.bias` [out].
+    /// Loads `<name>.weight` [out, in] and, when `bias` is true (or the key exists and bias is nil),
+    /// `<name>.bias` [out]; an empty name means `weight` / `bias` directly under the source's prefix.
     public init(_ weights: WeightSource, _ name: String, out: Int, in inputs: Int, bias: Bool?) throws {
-        let w = try weights.linearWeight(name + ".weight", out, inputs)
+        let stem = name.isEmpty ? "" : name + "."
+        let w = try weights.linearWeight(stem + "weight", out, inputs)
         let b: [Float]?
         switch bias {
-        case true?: b = try weights.vector(name + ".bias", out)
+        case true?: b = try weights.vector(stem + "bias", out)
         case false?: b = nil
-        case nil: b = try weights.optionalVector(name + ".bias", out)
+        case nil: b = try weights.optionalVector(stem + "bias", out)
         }
         self.init(weight: w, bias: b)
     }
