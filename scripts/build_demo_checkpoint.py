@@ -64,9 +64,9 @@ LN_SD = 0.02  # LayerNorm weights: 1 + LN_SD * x
 SHARD_LM = "model-00001-of-00002.safetensors"
 SHARD_VISION = "model-00002-of-00002.safetensors"
 
-# Expected SHA-256 of the vision + projector shard: it depends only on this script. If a build on some
-# machine does not reproduce it, the build fails loudly (None: not yet pinned).
-EXPECTED_VISION_SHA256 = None
+# Expected SHA-256 of the vision + projector shard, by the language model's hidden size (the projector's
+# output width): the shard depends only on this script. A build that does not reproduce it fails loudly.
+EXPECTED_VISION_SHA256 = {576: "f0521dbb5af33944c76d885816bfb10e1e92d1a4571ae48e24559aa705516e3c"}
 
 SYSTEM_PROMPT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 CHAT_TEMPLATE = (
@@ -429,9 +429,10 @@ def build(src: Path, out: Path) -> dict:
     )
 
     vision_sha = sha256_file(tmp / SHARD_VISION)
-    if EXPECTED_VISION_SHA256 is not None and vision_sha != EXPECTED_VISION_SHA256:
+    expected = EXPECTED_VISION_SHA256.get(d_text)
+    if expected is not None and vision_sha != expected:
         raise SystemExit(
-            f"error: the vision shard's SHA-256 {vision_sha} is not the pinned {EXPECTED_VISION_SHA256}: "
+            f"error: the vision shard's SHA-256 {vision_sha} is not the pinned {expected}: "
             "this machine did not reproduce the demo weights"
         )
     files = sorted(p.name for p in tmp.iterdir())
