@@ -5,6 +5,11 @@
    DyMU can get (its tokens should merge the most).
 2. Tests/EngineTests/Fixtures/tiny-llava-proxyv/: a tiny LLaVA checkpoint that carries ProxyV,
    and tiny-llava-proxyv-learned/: the same with ProxyV's learned-query proxies (learn_proxy).
+3. Tests/EngineTests/Fixtures/tiny-llava-proxyv-original/ + tiny-clip-tower/: the same weights as
+   tiny-llava-proxyv in the original LLaVA repository's layout (the one ProxyV's release uses):
+   model.layers.*, model.mm_projector.{0,2}.*, model.vision_mlp_layers.*, model.image_newline,
+   lm_head.*, top-level LLaMA config with mm_* fields, and the CLIP tower as its own checkpoint
+   (vision_model.*, CLIPVisionConfig), named by mm_vision_tower.
 
 ProxyV is not in transformers and its authors released only a 7B checkpoint, so there is no small
 real one. This script takes the tiny LLaVA fixture tiny-llava-clip-llama (made by
@@ -44,6 +49,55 @@ def main():
     flat_image()
     proxyv_checkpoint(FIXTURES / "tiny-llava-proxyv", learn_proxy=False)
     proxyv_checkpoint(FIXTURES / "tiny-llava-proxyv-learned", learn_proxy=True)
+    original_layout(FIXTURES / "tiny-llava-proxyv", FIXTURES / "tiny-llava-proxyv-original", FIXTURES / "tiny-clip-tower")
+
+
+def original_layout(source, target, tower):
+    """Re-keys a transformers-layout LLaVA checkpoint into the original repository's layout."""
+    for directory in (target, tower):
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+    config = json.loads((source / "config.json").read_text())
+    tensors = load_file(str(source / "model.safetensors"))
+    model, vision = {}, {}
+    for key, value in tensors.items():
+        if key.startswith("model.language_model."):
+            model["model." + key[len("model.language_model."):]] = value
+        elif key.startswith("model.multi_modal_projector.linear_1."):
+            model["model.mm_projector.0." + key.rsplit(".", 1)[1]] = value
+        elif key.startswith("model.multi_modal_projector.linear_2."):
+            model["model.mm_projector.2." + key.rsplit(".", 1)[1]] = value
+        elif key.startswith("model.vision_tower."):
+            vision["vision_model." + key[len("model.vision_tower."):].removeprefix("vision_model.")] = value
+        else:  # lm_head.*, model.vision_mlp_layers.*, model.image_newline
+            model[key] = value
+    save_file(dict(sorted(model.items())), str(target / "model.safetensors"), metadata={"format": "pt"})
+    save_file(dict(sorted(vision.items())), str(tower / "model.safetensors"), metadata={"format": "pt"})
+
+    text = config["text_config"]
+    original = {k: v for k, v in text.items() if k not in ("model_type", "architectures")}
+    original.update(
+        architectures=["LlavaLlamaForCausalLM"], model_type="llava_llama",
+        mm_vision_tower="tiny-clip-tower", mm_projector_type="mlp2x_gelu", mm_hidden_size=config["vision_config"]["hidden_size"],
+        mm_vision_select_layer=config["vision_feature_layer"], mm_vision_select_feature="patch",
+        mm_use_im_start_end=False, mm_use_im_patch_token=False, mm_patch_merge_type="flat",
+        mm_newline_position="one_token", tokenizer_model_max_length=2048,
+        proxyv=True, proxyv_start_layer=config["proxyv_start_layer"], proxyv_reduce_factor=config["proxyv_reduce_factor"],
+        per_crop_token_len=config["per_crop_token_len"], learn_proxy=False,
+        num_of_vision_mlp_layers=config["num_of_vision_mlp_layers"])
+    (target / "config.json").write_text(json.dumps(original, indent=2) + "\n")
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"):
+        shutil.copy(source / name, target / name)
+    # The original repository has no chat template in the checkpoint: it uses its own conversation templates.
+    tokenizer_config = json.loads((target / "tokenizer_config.json").read_text())
+    tokenizer_config.pop("chat_template", None)
+    (target / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=2) + "\n")
+
+    vision_config = dict(config["vision_config"], model_type="clip_vision_model", architectures=["CLIPVisionModel"])
+    (tower / "config.json").write_text(json.dumps(vision_config, indent=2) + "\n")
+    shutil.copy(source / "preprocessor_config.json", tower / "preprocessor_config.json")
+    print(f"wrote {target} and {tower}")
 
 
 def proxyv_checkpoint(TARGET, learn_proxy):

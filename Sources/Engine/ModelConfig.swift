@@ -82,6 +82,22 @@ struct OriginalLlavaSettings {
     /// The sentinel id `tokenizer_image_token` puts where each image goes (IMAGE_TOKEN_INDEX).
     static let imageTokenIndex = -200
 
+    /// The original repository's `vicuna_v1` conversation (llava/conversation.py, which the
+    /// LLaVA-1.5 and ProxyV Vicuna checkpoints were trained with), as a chat template:
+    /// system + " USER: <image>\n{question} ASSISTANT: {answer}</s>" …, ending with " ASSISTANT:".
+    static let vicunaTemplate = """
+        {{- "A chat between a curious human and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the human's questions." -}}
+        {%- for message in messages -%}
+        {%- if message['role'] == 'user' -%}{{ ' USER: ' }}{%- else -%}{{ ' ASSISTANT: ' }}{%- endif -%}
+        {%- if message['content'] is string -%}{{ message['content'] }}{%- else -%}
+        {%- for part in message['content'] if part['type'] == 'image' -%}{{ '<image>\n' }}{%- endfor -%}
+        {%- for part in message['content'] if part['type'] == 'text' -%}{{ part['text'] }}{%- endfor -%}
+        {%- endif -%}
+        {%- if message['role'] != 'user' -%}{{ '</s>' }}{%- endif -%}
+        {%- endfor -%}
+        {%- if add_generation_prompt -%}{{ ' ASSISTANT:' }}{%- endif -%}
+        """
+
     init(_ json: [String: Any], file: String) throws {
         visionTower = json["mm_vision_tower"] as? String ?? json["vision_tower"] as? String ?? ""
         selectLayer = json["mm_vision_select_layer"] as? Int ?? -2

@@ -84,13 +84,24 @@ extension VisionLanguageModel {
     }
 
     /// Token ids of the prompt. Special tokens (BOS) are added as transformers' tokenizer call does,
-    /// unless a rendered chat template already starts with the BOS token.
+    /// unless a rendered chat template already starts with the BOS token. Original-LLaVA checkpoints
+    /// have no image token in their vocabulary: as `tokenizer_image_token` does, the text is split
+    /// at each `<image>`, the pieces tokenized on their own (BOS kept only on the first), and the
+    /// sentinel id put between them.
     public func promptIds(_ text: String, request: Request) -> [Int] {
         var addSpecialTokens = true
         if case .raw = request.prompt {} else if let bos = specialTokens["bos_token"], !bos.isEmpty, text.hasPrefix(bos) {
             addSpecialTokens = false
         }
-        return tokenizer.encode(text, addSpecialTokens: addSpecialTokens)
+        guard let imageTokenId, imageTokenId < 0 else { return tokenizer.encode(text, addSpecialTokens: addSpecialTokens) }
+        let chunks = text.components(separatedBy: "<image>").map { tokenizer.encode($0, addSpecialTokens: addSpecialTokens) }
+        let bos = chunks.first?.first.flatMap { first in tokenizer.isSpecialToken(first) && addSpecialTokens ? first : nil }
+        var ids = chunks[0]
+        for chunk in chunks.dropFirst() {
+            ids.append(imageTokenId)
+            ids += bos != nil && chunk.first == bos ? Array(chunk.dropFirst()) : chunk
+        }
+        return ids
     }
 
     /// Runs a request, passing each newly decoded piece of text to `onText` as it is generated.

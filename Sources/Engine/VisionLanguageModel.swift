@@ -23,23 +23,30 @@ public final class VisionLanguageModel: @unchecked Sendable {
     public let weightBytes: Int
     public let loadMilliseconds: Double
 
-    public init(directory: String, precision: WeightPrecision = .asStored) throws {
+    /// `visionTower`: the CLIP checkpoint directory of an original-LLaVA-layout checkpoint.
+    public init(directory: String, precision: WeightPrecision = .asStored, visionTower: String? = nil) throws {
         var elapsed = 0.0
-        let checkpoint = try measure(&elapsed) { try Checkpoint(directory: directory) }
+        let checkpoint = try measure(&elapsed) { try Checkpoint(directory: directory, visionTower: visionTower) }
         self.directory = directory
         languageModel = try measure(&elapsed) { try checkpoint.languageModel(precision: precision) }
         weightBytes = checkpoint.store.loadedBytes(precision)
 
         if checkpoint.isMultimodal, let vision = checkpoint.layout.vision, let projector = checkpoint.layout.projector {
-            let llava = try JSONFile.decode(LlavaConfig.self, path: directory + "/config.json")
+            let llava = try checkpoint.llavaConfig()
             imageEncoder = try measure(&elapsed) {
                 try ImageEncoder(config: llava, vision: vision.with(precision: precision),
                                  projector: projector.with(precision: precision), textWidth: checkpoint.textConfig.hiddenSize)
             }
             imageTokenId = llava.imageTokenId
-            let preprocessorPath = directory + "/preprocessor_config.json"
+            let preprocessorPath = checkpoint.preprocessorConfigPath
             guard FileManager.default.fileExists(atPath: preprocessorPath) else { throw EngineError.missingFile(preprocessorPath) }
-            imagePreprocessor = try ImagePreprocessor(config: ImageProcessorConfig.load(contentsOf: URL(fileURLWithPath: preprocessorPath)))
+            // The original repository pads to a square with the mean colour when image_aspect_ratio is "pad".
+            let original = checkpoint.config.original
+            if original?.imageAspectRatio == "anyres" {
+                throw EngineError.unsupportedModel("\(directory): image_aspect_ratio 'anyres' (LLaVA-NeXT crops) is not supported yet")
+            }
+            imagePreprocessor = try ImagePreprocessor(config: ImageProcessorConfig.load(contentsOf: URL(fileURLWithPath: preprocessorPath)),
+                                                      padToSquare: original.map { $0.imageAspectRatio == "pad" })
         } else {
             imageEncoder = nil
             imageTokenId = nil
@@ -53,6 +60,8 @@ public final class VisionLanguageModel: @unchecked Sendable {
             : [:]
         if let source = try ChatTemplate.source(inCheckpoint: URL(fileURLWithPath: directory)) {
             chatTemplate = try ChatTemplate(source)
+        } else if checkpoint.config.original != nil {
+            chatTemplate = try ChatTemplate(OriginalLlavaSettings.vicunaTemplate)
         } else {
             chatTemplate = nil
         }

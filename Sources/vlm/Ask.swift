@@ -29,8 +29,7 @@ struct Ask: ParsableCommand {
             throw ValidationError("image file \(image) does not exist")
         }
         let question = arguments.last!
-        let vlm = try VisionLanguageModel(directory: try model.resolvedModel(fallback: ModelOptions.demoModel),
-                                          precision: model.weightPrecision)
+        let vlm = try model.load(fallback: ModelOptions.demoModel)
         let request = Request(prompt: output.raw ? .raw(question) : .chat(question), images: images,
                               maxNewTokens: sampling.maxTokens, sampling: sampling.parameters,
                               reduction: try reduction.method(), proxyV: !reduction.noProxyV)

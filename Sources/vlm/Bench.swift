@@ -40,8 +40,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         model.applyThreads()
-        let vlm = try VisionLanguageModel(directory: try model.resolvedModel(fallback: ModelOptions.demoModel),
-                                          precision: model.weightPrecision)
+        let vlm = try model.load(fallback: ModelOptions.demoModel)
         var images: [String] = []
         if vlm.isMultimodal {
             let path = image ?? Self.demoPhoto

@@ -31,7 +31,7 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         model.applyThreads()
-        let vlm = try VisionLanguageModel(directory: try model.resolvedModel(fallback: ModelOptions.demoModel))
+        let vlm = try model.load(fallback: ModelOptions.demoModel)
         let calibration = try DyMUCalibration(model: vlm, folder: images, mergesPerLayer: mergesPerLayer,
                                               batchSize: batchSize, output: out)
         var bar = ProgressBar(label: "calibrating")

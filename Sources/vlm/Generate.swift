@@ -15,7 +15,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         model.applyThreads()
-        let vlm = try VisionLanguageModel(directory: try model.resolvedModel(fallback: nil), precision: model.weightPrecision)
+        let vlm = try model.load(fallback: nil)
         let request = Request(prompt: output.raw ? .raw(prompt) : .chat(prompt),
                               maxNewTokens: sampling.maxTokens, sampling: sampling.parameters)
         try respond(vlm, request, output)

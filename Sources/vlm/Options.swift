@@ -19,6 +19,14 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("weights"), help: "Weights in memory: stored (as the checkpoint has them), bf16 or f32.")
     var weightPrecision: WeightPrecision = .asStored
 
+    @Option(name: .long, help: "The CLIP checkpoint directory of an original-LLaVA-layout checkpoint (its mm_vision_tower).")
+    var visionTower: String?
+
+    /// Loads the checkpoint these options name.
+    func load(fallback: String?) throws -> VisionLanguageModel {
+        try VisionLanguageModel(directory: try resolvedModel(fallback: fallback), precision: weightPrecision, visionTower: visionTower)
+    }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
