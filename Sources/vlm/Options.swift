@@ -37,10 +37,13 @@ struct ModelOptions: ParsableArguments {
         if let model { return model }
         if let environment = ProcessInfo.processInfo.environment["VLM_MODEL"] { return environment }
         guard let fallback else { throw ValidationError("--model is required") }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let repository = executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for candidate in [fallback, repository.appendingPathComponent(fallback).path] where FileManager.default.fileExists(atPath: candidate) {
-            return candidate
+        if FileManager.default.fileExists(atPath: fallback) { return fallback }
+        // Next to the repository the executable was built in (.build/<triple>/<config>/vlm).
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent(fallback).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
         }
         throw ValidationError("no model at \(fallback): run scripts/setup.sh to build it, or pass --model DIR")
     }
