@@ -6,6 +6,7 @@ public struct Linear: Sendable {
     public enum Weight: Sendable {
         case f32(Matrix)
         case bf16(BF16Matrix)
+        case packedBF16(PackedBF16Matrix)
     }
 
     public let weight: Weight   // [out, in]
@@ -18,6 +19,7 @@ public struct Linear: Sendable {
         switch weight {
         case let .f32(m): (outputs, inputs) = (m.rows, m.cols)
         case let .bf16(m): (outputs, inputs) = (m.rows, m.cols)
+        case let .packedBF16(m): (outputs, inputs) = (m.rows, m.cols)
         }
         precondition(bias == nil || bias!.count == outputs, "bias length must equal the output size")
         self.bias = bias
@@ -45,7 +47,7 @@ public struct Linear: Sendable {
     public var weightBytes: Int {
         switch weight {
         case .f32: outputs * inputs * 4
-        case .bf16: outputs * inputs * 2
+        case .bf16, .packedBF16: outputs * inputs * 2
         }
     }
 
@@ -86,6 +88,17 @@ public struct Linear: Sendable {
                     first += count
                 }
             }
+        case let .packedBF16(w):
+            // Activations rounded to BF16 pairs once, then output panels split over the threads.
+            let pairs = UnsafeMutablePointer<UInt32>.allocate(capacity: n * w.pairsPerRow)
+            defer { pairs.deallocate() }
+            vlm_bf16_pair_rows(x, Int64(xStride), Int64(n), Int64(inputs), pairs)
+            let box = UnsafeSendable((UnsafePointer(pairs), w.data, y))
+            Parallel.forRanges(w.panels) { panels in
+                let (pairs, wd, yd) = box.value
+                vlm_bf16_gemm_packed(pairs, Int64(n), Int64(inputs), wd, Int64(outputs),
+                                     Int64(panels.lowerBound), Int64(panels.upperBound), yd, Int64(yStride))
+            }
         }
         if let bias {
             bias.withUnsafeBufferPointer { b in
@@ -105,6 +118,12 @@ public struct Linear: Sendable {
         switch weight {
         case let .f32(w): destination.update(from: w.row(r), count: inputs)
         case let .bf16(w): w.widenRows(r, count: 1, into: destination)
+        case let .packedBF16(w):
+            let panel = r / 32, lane = r % 32
+            for c in 0..<inputs {
+                let bits = UInt32(w.data[((panel * w.pairsPerRow + c / 2) * 32 + lane) * 2 + c % 2]) << 16
+                destination[c] = Float(bitPattern: bits)
+            }
         }
     }
 }

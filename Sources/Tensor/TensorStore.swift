@@ -135,10 +135,12 @@ public struct WeightSource: Sendable {
             throw CheckpointError.shapeMismatch(key: key, expected: [rows, cols], found: shape)
         }
         switch (store.dtype(of: key), precision) {
-        case (.bf16?, .asStored), (.bf16?, .bf16):
+        case (.bf16?, .asStored):
             return .bf16(try store.bf16Matrix(key, rows: rows, cols: cols))
+        case (.bf16?, .bf16):
+            return .packedBF16(PackedBF16Matrix(packing: try store.bf16Matrix(key, rows: rows, cols: cols)))
         case (_, .bf16):
-            return .bf16(BF16Matrix(rounding: try store.matrix(key, rows: rows, cols: cols)))
+            return .packedBF16(PackedBF16Matrix(rounding: try store.matrix(key, rows: rows, cols: cols)))
         default:
             return .f32(try store.matrix(key, rows: rows, cols: cols))
         }

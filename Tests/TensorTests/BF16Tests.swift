@@ -34,3 +34,32 @@ struct BF16Tests {
         #expect(largest <= 1e-3, "BF16 and F32 products differ by \(largest)")
     }
 }
+
+/// The packed BF16 dot-product path (AVX512_BF16, or its scalar fallback) against F32 on values
+/// that are exact in BF16, for row counts that exercise every micro-tile (8, 4, 2, 1) and output
+/// counts that leave partial panels.
+struct PackedBF16Tests {
+    @Test(arguments: [1, 2, 3, 7, 8, 13, 40])
+    func packedMatchesFloat32(rows: Int) {
+        let outputs = 45, inputs = 37
+        var generator = 0x9E37_79B9_7F4A_7C15 as UInt64
+        func next() -> Float {
+            generator ^= generator << 13; generator ^= generator >> 7; generator ^= generator << 17
+            return Float(Int(generator % 255) - 127) / 64
+        }
+        let weight = Matrix(rows: outputs, cols: inputs, values: (0..<(outputs * inputs)).map { _ in next() })
+        let x = Matrix(rows: rows, cols: inputs, values: (0..<(rows * inputs)).map { _ in next() })
+        let reference = Matrix(rows: rows, cols: outputs), ours = Matrix(rows: rows, cols: outputs)
+        Linear(weight: .f32(weight)).apply(x, rows: rows, into: reference)
+        Linear(weight: .packedBF16(PackedBF16Matrix(rounding: weight))).apply(x, rows: rows, into: ours)
+        var largest: Float = 0
+        for i in 0..<(rows * outputs) { largest = max(largest, abs(ours.data[i] - reference.data[i])) }
+        #expect(largest <= 1e-3, "packed BF16 and F32 products differ by \(largest)")
+        // Row lookups from the packed form (tied embeddings).
+        let row = [Float](unsafeUninitializedCapacity: inputs) { buffer, count in
+            Linear(weight: .packedBF16(PackedBF16Matrix(rounding: weight))).copyRow(7, into: buffer.baseAddress!)
+            count = inputs
+        }
+        #expect(row == Array(UnsafeBufferPointer(start: weight.row(7), count: inputs)))
+    }
+}

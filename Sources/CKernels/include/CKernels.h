@@ -37,3 +37,28 @@ void vlm_gelu_tanh(float *x, int64_t count);
 /// y[r] = dot(w[r, 0..<cols], x) for r in [rowBegin, rowEnd); w is F32, row stride `ldw` elements.
 void vlm_f32_gemv(const float *w, int64_t ldw, const float *x, float *y,
                   int64_t rowBegin, int64_t rowEnd, int64_t cols);
+
+// ---- BF16 dot-product products (AVX512_BF16's vdpbf16ps) ---------------------------------------
+// Weights are packed once into panels of 32 output rows: for each pair of input columns, the 32
+// rows' two values side by side ([K/2][32][2] per panel, zero-padded), so one 64-byte load feeds
+// 16 lanes × 2 products. Activations are rounded to BF16 pairs per call. Accumulation is in F32.
+
+/// 1 when this CPU has AVX512_BF16.
+int vlm_has_avx512_bf16(void);
+
+/// Bytes of the packed form of a [rows, cols] matrix.
+int64_t vlm_bf16_packed_size(int64_t rows, int64_t cols);
+
+/// Packs row-major F32 `w` [rows, cols] (rounded to nearest even) into `packed`.
+void vlm_bf16_pack_f32(const float *w, int64_t rows, int64_t cols, uint16_t *packed);
+
+/// Packs row-major BF16 `w` [rows, cols] into `packed`.
+void vlm_bf16_pack_bf16(const uint16_t *w, int64_t rows, int64_t cols, uint16_t *packed);
+
+/// Rounds `m` rows of `a` (row stride `lda`) to BF16 pairs: `pairs` [m, ceil(cols/2)] of uint32.
+void vlm_bf16_pair_rows(const float *a, int64_t lda, int64_t m, int64_t cols, uint32_t *pairs);
+
+/// C[i, j] = Σ_k A[i, k] · W[j, k] for i < m and output rows j in panels [panelBegin, panelEnd)
+/// (panel p holds rows 32p ..< 32p + 32, cut at `rows`). `pairs` from vlm_bf16_pair_rows.
+void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const uint16_t *packed, int64_t rows,
+                          int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc);

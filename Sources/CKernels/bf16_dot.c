@@ -1,0 +1,130 @@
+#include "CKernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define PANEL 32
+
+int vlm_has_avx512_bf16(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = vlm_has_avx512() && __builtin_cpu_supports("avx512bf16");
+    }
+    return cached;
+}
+
+static inline uint16_t round_bf16(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x0040u);
+    return (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+int64_t vlm_bf16_packed_size(int64_t rows, int64_t cols) {
+    int64_t panels = (rows + PANEL - 1) / PANEL, pairs = (cols + 1) / 2;
+    return panels * pairs * PANEL * 2 * (int64_t)sizeof(uint16_t);
+}
+
+// packed[((p · pairs + q) · 32 + r) · 2 + h] = w[32p + r, 2q + h]
+#define PACK_BODY(load)                                                                     \
+    int64_t panels = (rows + PANEL - 1) / PANEL, pairs = (cols + 1) / 2;                    \
+    for (int64_t p = 0; p < panels; p++)                                                    \
+        for (int64_t q = 0; q < pairs; q++)                                                 \
+            for (int64_t r = 0; r < PANEL; r++)                                             \
+                for (int64_t h = 0; h < 2; h++) {                                           \
+                    int64_t row = p * PANEL + r, col = 2 * q + h;                           \
+                    packed[((p * pairs + q) * PANEL + r) * 2 + h] =                         \
+                        row < rows && col < cols ? (load) : 0;                              \
+                }
+
+void vlm_bf16_pack_f32(const float *w, int64_t rows, int64_t cols, uint16_t *packed) {
+    PACK_BODY(round_bf16(w[row * cols + col]))
+}
+
+void vlm_bf16_pack_bf16(const uint16_t *w, int64_t rows, int64_t cols, uint16_t *packed) {
+    PACK_BODY(w[row * cols + col])
+}
+
+void vlm_bf16_pair_rows(const float *a, int64_t lda, int64_t m, int64_t cols, uint32_t *pairs) {
+    int64_t count = (cols + 1) / 2;
+    for (int64_t i = 0; i < m; i++) {
+        const float *row = a + i * lda;
+        uint32_t *out = pairs + i * count;
+        for (int64_t q = 0; q < count; q++) {
+            uint16_t low = round_bf16(row[2 * q]);
+            uint16_t high = 2 * q + 1 < cols ? round_bf16(row[2 * q + 1]) : 0;
+            out[q] = (uint32_t)low | ((uint32_t)high << 16);
+        }
+    }
+}
+
+// One micro-tile: MR rows of A against one panel (32 outputs, two zmm accumulators per row).
+#define MICRO(MR)                                                                                    \
+    __attribute__((target("avx512f,avx512bf16")))                                                  \
+    static void tile##MR(const uint32_t *a, int64_t pairs, const uint16_t *b, float *c, int64_t ldc, \
+                         __mmask16 mask0, __mmask16 mask1) {                                         \
+        __m512 acc0[MR], acc1[MR];                                                                   \
+        for (int i = 0; i < MR; i++) { acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps(); } \
+        for (int64_t q = 0; q < pairs; q++) {                                                        \
+            __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + q * 64);                                  \
+            __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + q * 64 + 32);                             \
+            for (int i = 0; i < MR; i++) {                                                           \
+                __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i * pairs + q]);                    \
+                acc0[i] = _mm512_dpbf16_ps(acc0[i], ai, b0);                                         \
+                acc1[i] = _mm512_dpbf16_ps(acc1[i], ai, b1);                                         \
+            }                                                                                        \
+        }                                                                                            \
+        for (int i = 0; i < MR; i++) {                                                               \
+            _mm512_mask_storeu_ps(c + i * ldc, mask0, acc0[i]);                                      \
+            _mm512_mask_storeu_ps(c + i * ldc + 16, mask1, acc1[i]);                                 \
+        }                                                                                            \
+    }
+MICRO(8)
+MICRO(4)
+MICRO(2)
+MICRO(1)
+
+static inline float bf16_value(uint16_t v) {
+    uint32_t bits = (uint32_t)v << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+// Without AVX512_BF16: the same products, one at a time (same rounding of the inputs, F32 sums).
+static void gemm_packed_scalar(const uint32_t *pairs, int64_t m, int64_t count, const uint16_t *packed, int64_t rows,
+                               int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc) {
+    for (int64_t p = panelBegin; p < panelEnd; p++)
+        for (int64_t r = 0; r < PANEL && p * PANEL + r < rows; r++)
+            for (int64_t i = 0; i < m; i++) {
+                float sum = 0;
+                for (int64_t q = 0; q < count; q++) {
+                    const uint16_t *w = packed + ((p * count + q) * PANEL + r) * 2;
+                    uint32_t a = pairs[i * count + q];
+                    sum += bf16_value((uint16_t)a) * bf16_value(w[0]) + bf16_value((uint16_t)(a >> 16)) * bf16_value(w[1]);
+                }
+                c[i * ldc + p * PANEL + r] = sum;
+            }
+}
+
+void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const uint16_t *packed, int64_t rows,
+                          int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc) {
+    int64_t count = (cols + 1) / 2;
+    if (!vlm_has_avx512_bf16()) {
+        gemm_packed_scalar(pairs, m, count, packed, rows, panelBegin, panelEnd, c, ldc);
+        return;
+    }
+    for (int64_t p = panelBegin; p < panelEnd; p++) {
+        const uint16_t *b = packed + p * count * PANEL * 2;
+        int64_t valid = rows - p * PANEL;
+        if (valid > PANEL) valid = PANEL;
+        __mmask16 mask0 = (__mmask16)(valid >= 16 ? 0xFFFF : (1u << valid) - 1);
+        __mmask16 mask1 = (__mmask16)(valid <= 16 ? 0 : valid >= 32 ? 0xFFFF : (1u << (valid - 16)) - 1);
+        float *out = c + p * PANEL;
+        int64_t i = 0;
+        for (; i + 8 <= m; i += 8) tile8(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
+        for (; i + 4 <= m; i += 4) tile4(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
+        for (; i + 2 <= m; i += 2) tile2(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
+        for (; i < m; i++) tile1(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
+    }
+}
