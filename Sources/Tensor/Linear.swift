@@ -92,7 +92,12 @@ public struct Linear: Sendable {
             // Activations rounded to BF16 pairs once, then output panels split over the threads.
             let pairs = UnsafeMutablePointer<UInt32>.allocate(capacity: n * w.pairsPerRow)
             defer { pairs.deallocate() }
-            vlm_bf16_pair_rows(x, Int64(xStride), Int64(n), Int64(inputs), pairs)
+            let rowsBox = UnsafeSendable((x, pairs))
+            Parallel.forRanges(n, minimumPerThread: 32) { rows in
+                let (x, pairs) = rowsBox.value
+                vlm_bf16_pair_rows(x + rows.lowerBound * xStride, Int64(xStride), Int64(rows.count), Int64(inputs),
+                                   pairs + rows.lowerBound * w.pairsPerRow)
+            }
             let box = UnsafeSendable((UnsafePointer(pairs), w.data, y))
             Parallel.forRanges(w.panels) { panels in
                 let (pairs, wd, yd) = box.value
