@@ -12,21 +12,12 @@ import TestSupport
 /// input ids, pixel values, every vision hidden state, the projector input and output, the last
 /// position's logits and greedy ids.
 struct TinyLlavaParityTests {
-    struct Fixture: CustomStringConvertible, Sendable {
-        let directory: String
-        var description: String { (directory as NSString).lastPathComponent }
-    }
+    typealias Fixture = FixtureDirectory
 
     static let fixtureRoot = Repository.root.appendingPathComponent("Tests/EngineTests/Fixtures").path
     static let photos = fixtureRoot + "/photos"
 
-    /// Every fixture directory with a reference.json (new ones need no new code).
-    static let fixtures: [Fixture] = {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtureRoot)) ?? []
-        return names.sorted().map { fixtureRoot + "/" + $0 }
-            .filter { FileManager.default.fileExists(atPath: $0 + "/reference.json") }
-            .map(Fixture.init)
-    }()
+    static let fixtures = FixtureDirectory.all(under: "Tests/EngineTests/Fixtures")
 
     @Test func fixturesExist() {
         #expect(Self.fixtures.count >= 3, "expected tiny LLaVA fixtures (scripts/make_llava_refs.py)")
@@ -34,9 +25,9 @@ struct TinyLlavaParityTests {
 
     @Test(arguments: fixtures)
     func matchesTransformers(_ fixture: Fixture) throws {
-        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.directory + "/reference.json"))) as! [String: Any]
-        let tensors = try TensorStore(files: [fixture.directory + "/reference.safetensors"], label: fixture.description)
-        let vlm = try VisionLanguageModel(directory: fixture.directory)
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.path + "/reference.json"))) as! [String: Any]
+        let tensors = try TensorStore(files: [fixture.path + "/reference.safetensors"], label: fixture.description)
+        let vlm = try VisionLanguageModel(directory: fixture.path)
         let encoder = try #require(vlm.imageEncoder)
         #expect(vlm.imageTokenId == reference["image_token_id"] as? Int)
         #expect(vlm.endOfSequence == Set(reference["eos_token_ids"] as! [Int]))
@@ -68,7 +59,7 @@ struct TinyLlavaParityTests {
             for (i, path) in images.enumerated() {
                 let pixels = try vlm.imagePreprocessor!(ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path)))
                 let imageSize = 3 * vision.imageSize * vision.imageSize
-                try check(pixels.data, row(tensors, "\(testCase["name"]!).pixel_values", i, imageSize), "\(name) image \(i) pixel_values", tolerance: 1e-5)
+                try expectClose(pixels.data, row(tensors, "\(testCase["name"]!).pixel_values", i, imageSize), "\(name) image \(i) pixel_values", tolerance: 1e-5)
                 let layers = encoder.tower.layers.count
                 let states = pixels.data.withUnsafeBufferPointer {
                     encoder.tower.hiddenStates(pixels: $0.baseAddress!, featureLayers: Array(0...layers))
@@ -76,12 +67,12 @@ struct TinyLlavaParityTests {
                 let perState = vision.tokenCount * c
                 for (layer, state) in states.enumerated() {
                     let start = (layer * images.count + i) * perState
-                    try check(state.toArray(), Array(hiddenReference[start..<(start + perState)]), "\(name) image \(i) vision_hidden_states[\(layer)]")
+                    expectClose(state.toArray(), Array(hiddenReference[start..<(start + perState)]), "\(name) image \(i) vision_hidden_states[\(layer)]")
                 }
                 let features = pixels.data.withUnsafeBufferPointer { encoder.features(pixels: $0.baseAddress!) }
-                try check(features.toArray(), row(tensors, "\(testCase["name"]!).image_features", i, features.count), "\(name) image \(i) image_features")
+                try expectClose(features.toArray(), row(tensors, "\(testCase["name"]!).image_features", i, features.count), "\(name) image \(i) image_features")
                 let projected = encoder.project(features)
-                try check(projected.toArray(), row(tensors, "\(testCase["name"]!).projected", i, projected.count), "\(name) image \(i) projected")
+                try expectClose(projected.toArray(), row(tensors, "\(testCase["name"]!).projected", i, projected.count), "\(name) image \(i) projected")
             }
 
             // First-step logits of the whole prompt, then greedy generation.
@@ -90,7 +81,7 @@ struct TinyLlavaParityTests {
             let cache = KVCache(config: vlm.languageModel.config, capacity: prepared.input.cacheRows)
             let logits = try vlm.languageModel.forward(embeddings: prepared.input.embeddings.data, rows: prepared.input.rows,
                                                        positions: prepared.input.positions, cache: cache)
-            try check(logits, tensors.vector("\(testCase["name"]!).logits_last", count: logits.count), "\(name) logits_last")
+            try expectClose(logits, tensors.vector("\(testCase["name"]!).logits_last", count: logits.count), "\(name) logits_last")
             request.sampling = SamplingParameters()
             let response = try vlm.run(request)
             let expected = testCase["greedy_ids"] as! [Int]
@@ -105,15 +96,6 @@ struct TinyLlavaParityTests {
         return Array(all[(index * size)..<((index + 1) * size)])
     }
 
-    func check(_ ours: [Float], _ theirs: [Float], _ what: String, tolerance: Float = 1e-4) throws {
-        guard ours.count == theirs.count else {
-            Issue.record("\(what): \(ours.count) values against \(theirs.count)")
-            return
-        }
-        let (difference, _) = maxAbsDifference(ours, theirs)
-        let scale = max(1, theirs.map(abs).max() ?? 1)
-        #expect(difference <= tolerance * scale, "\(what) differs by \(difference)")
-    }
 }
 
 enum ChatMessageJSON {

@@ -9,19 +9,8 @@ import TestSupport
 /// logits of every prompt position, every layer's input, the next step's logits, 32 greedy tokens,
 /// and the cache invariant (prefill then decode equals one full forward).
 struct TinyDecoderParityTests {
-    struct Fixture: CustomStringConvertible, Sendable {
-        let directory: String
-        var description: String { (directory as NSString).lastPathComponent }
-    }
-
-    /// Every fixture directory with a reference.json (new ones need no new code).
-    static let fixtures: [Fixture] = {
-        let root = Repository.root.appendingPathComponent("Tests/LLMTests/Fixtures").path
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.sorted().map { root + "/" + $0 }
-            .filter { FileManager.default.fileExists(atPath: $0 + "/reference.json") }
-            .map(Fixture.init)
-    }()
+    typealias Fixture = FixtureDirectory
+    static let fixtures = FixtureDirectory.all(under: "Tests/LLMTests/Fixtures")
 
     @Test func fixturesExist() {
         #expect(Self.fixtures.count >= 3, "expected tiny decoder fixtures (scripts/make_llm_refs.py)")
@@ -29,9 +18,9 @@ struct TinyDecoderParityTests {
 
     @Test(arguments: fixtures)
     func matchesTransformers(_ fixture: Fixture) throws {
-        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.directory + "/reference.json"))) as! [String: Any]
-        let tensors = try TensorStore(files: [fixture.directory + "/reference.safetensors"], label: fixture.description)
-        let checkpoint = try Checkpoint(directory: fixture.directory)
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.path + "/reference.json"))) as! [String: Any]
+        let tensors = try TensorStore(files: [fixture.path + "/reference.safetensors"], label: fixture.description)
+        let checkpoint = try Checkpoint(directory: fixture.path)
         let model = try checkpoint.languageModel()
         let config = checkpoint.textConfig
         let prompt = reference["prompt_ids"] as! [Int]
@@ -46,17 +35,17 @@ struct TinyDecoderParityTests {
         var hidden: [Int: [Float]] = [:]
         _ = try model.forward(embeddings: embeddings.data, rows: n, positions: (0..<n).map(Int32.init), cache: cache,
                               everyRow: everyRow) { layer, x, rows in hidden[layer] = x.toArray(rows: rows) }
-        try check(everyRow.toArray(), tensors.vector("logits", count: n * config.vocabSize), "\(fixture) logits")
+        try expectClose(everyRow.toArray(), tensors.vector("logits", count: n * config.vocabSize), "\(fixture) logits")
         for layer in 0..<config.layerCount {
-            try check(hidden[layer] ?? [], tensors.vector("hidden_states.\(layer)", count: n * config.hiddenSize), "\(fixture) hidden_states.\(layer)")
+            try expectClose(hidden[layer] ?? [], tensors.vector("hidden_states.\(layer)", count: n * config.hiddenSize), "\(fixture) hidden_states.\(layer)")
         }
-        try check(hidden[config.layerCount] ?? [], tensors.vector("normed_hidden", count: n * config.hiddenSize), "\(fixture) normed_hidden")
+        try expectClose(hidden[config.layerCount] ?? [], tensors.vector("normed_hidden", count: n * config.hiddenSize), "\(fixture) normed_hidden")
 
         // The next step through the cache.
         let step = Matrix(rows: 1, cols: config.hiddenSize)
         try model.embed([expectedIds[0]], into: step.data)
         let stepLogits = try model.forward(embeddings: step.data, rows: 1, positions: [Int32(n)], cache: cache)
-        try check(stepLogits, tensors.vector("logits_step1", count: config.vocabSize), "\(fixture) logits_step1")
+        try expectClose(stepLogits, tensors.vector("logits_step1", count: config.vocabSize), "\(fixture) logits_step1")
 
         // Greedy generation with min_new_tokens = max_new_tokens, as the reference ran it.
         var timings = Timings()
@@ -71,7 +60,7 @@ struct TinyDecoderParityTests {
     /// Prefill then one-token decode steps give the logits of one full forward over the same tokens.
     @Test(arguments: fixtures)
     func cachedDecodingEqualsFullForward(_ fixture: Fixture) throws {
-        let checkpoint = try Checkpoint(directory: fixture.directory)
+        let checkpoint = try Checkpoint(directory: fixture.path)
         let model = try checkpoint.languageModel()
         let config = checkpoint.textConfig
         let tokens = Array((0..<20).map { ($0 * 37 + 11) % config.vocabSize })
@@ -92,8 +81,4 @@ struct TinyDecoderParityTests {
         }
     }
 
-    func check(_ ours: [Float], _ theirs: [Float], _ what: String) {
-        let (difference, bound) = maxAbsDifference(ours, theirs)
-        #expect(difference <= bound, "\(what) differs by \(difference) (bound \(bound))")
-    }
 }

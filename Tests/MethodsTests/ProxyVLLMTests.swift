@@ -44,18 +44,18 @@ struct ProxyVLLMTests {
         let everyRow = Matrix(rows: length, cols: config.vocabSize)
         let last = try model.forwardProxyV(embeddings: embeddings.data, rows: length, positions: positions,
                                            crops: [placeholder], cache: cache, everyRow: everyRow)
-        check(last, reference.floats("logits_last"), "\(reference) logits_last")
+        expectClose(last, reference.floats("logits_last"), "\(reference) logits_last")
 
         // Packed row i has position packed[i]; ours is row packed[i].
         let packed = reference.ints("packed.position_ids")
-        check(packed.flatMap { Array(UnsafeBufferPointer(start: everyRow.row($0), count: config.vocabSize)) },
+        expectClose(packed.flatMap { Array(UnsafeBufferPointer(start: everyRow.row($0), count: config.vocabSize)) },
               reference.floats("logits"), "\(reference) logits")
         #expect(cache.count == length, "\(reference): proxies must leave the cache after prefill")
         for layer in 0..<config.layerCount {
             for (name, matrix) in [("key", cache.keys[layer]), ("value", cache.values[layer])] {
                 let reordered = Matrix(rows: length, cols: config.kvDim)
                 for (i, p) in packed.enumerated() { reordered.copyRow(i, from: matrix.row(p)) }
-                check(headMajor(reordered, rows: length, heads: config.kvHeadCount, dim: config.headDim),
+                expectClose(headMajor(reordered, rows: length, heads: config.kvHeadCount, dim: config.headDim),
                       reference.floats("cache.\(layer).\(name)"), "\(reference) cache.\(layer).\(name)")
             }
         }
@@ -64,16 +64,8 @@ struct ProxyVLLMTests {
         for (step, id) in decodeIds.enumerated() {
             try model.embed([id], into: embedding.data)
             let logits = try model.forward(embeddings: embedding.data, rows: 1, positions: [cache.nextPosition], cache: cache)
-            check(logits, reference.floats("decode\(step).logits"), "\(reference) decode\(step).logits")
+            expectClose(logits, reference.floats("decode\(step).logits"), "\(reference) decode\(step).logits")
         }
     }
 
-    func check(_ ours: [Float], _ theirs: [Float], _ what: String) {
-        guard ours.count == theirs.count else {
-            Issue.record("\(what): \(ours.count) values against \(theirs.count)")
-            return
-        }
-        let (difference, bound) = maxAbsDifference(ours, theirs)
-        #expect(difference <= bound, "\(what) differs by \(difference)")
-    }
 }

@@ -30,18 +30,18 @@ struct VTUTests {
                                      cache: cache, expansion: mapping, everyRow: everyRow) { layer, x, rows in
             hidden[layer] = x.toArray(rows: rows)
         }
-        check(last, reference.floats("vtu.logits_last"), "\(reference) vtu.logits_last")
-        check(everyRow.toArray(), reference.floats("vtu.logits"), "\(reference) vtu.logits")
+        expectClose(last, reference.floats("vtu.logits_last"), "\(reference) vtu.logits_last")
+        expectClose(everyRow.toArray(), reference.floats("vtu.logits"), "\(reference) vtu.logits")
         for layer in 0..<config.layerCount {
-            check(hidden[layer] ?? [], reference.floats("vtu.hidden_states.\(layer)"), "\(reference) vtu.hidden_states.\(layer)")
+            expectClose(hidden[layer] ?? [], reference.floats("vtu.hidden_states.\(layer)"), "\(reference) vtu.hidden_states.\(layer)")
         }
-        check(hidden[config.layerCount] ?? [], reference.floats("vtu.last_hidden"), "\(reference) vtu.last_hidden")
+        expectClose(hidden[config.layerCount] ?? [], reference.floats("vtu.last_hidden"), "\(reference) vtu.last_hidden")
 
         // The cache holds the expanded virtual rows, keys after RoPE; the reference is [1, Hkv, N, d].
         #expect(cache.count == virtualLength)
         for layer in 0..<config.layerCount {
             for (name, matrix) in [("key", cache.keys[layer]), ("value", cache.values[layer])] {
-                check(headMajor(matrix, rows: virtualLength, heads: config.kvHeadCount, dim: config.headDim),
+                expectClose(headMajor(matrix, rows: virtualLength, heads: config.kvHeadCount, dim: config.headDim),
                       reference.floats("vtu.cache.\(layer).\(name)"), "\(reference) vtu.cache.\(layer).\(name)")
             }
         }
@@ -52,7 +52,7 @@ struct VTUTests {
             try model.embed([id], into: embedding.data)
             #expect(cache.nextPosition == Int32(virtualLength + step))
             let logits = try model.forward(embeddings: embedding.data, rows: 1, positions: [cache.nextPosition], cache: cache)
-            check(logits, reference.floats("vtu.decode\(step).logits"), "\(reference) vtu.decode\(step).logits")
+            expectClose(logits, reference.floats("vtu.decode\(step).logits"), "\(reference) vtu.decode\(step).logits")
         }
     }
 
@@ -66,7 +66,7 @@ struct VTUTests {
         let cache = KVCache(config: config, capacity: expanded.rows)
         let plain = try model.forward(embeddings: expanded.data, rows: expanded.rows,
                                       positions: (0..<expanded.rows).map(Int32.init), cache: cache)
-        check(plain, reference.floats("baseline.logits_last"), "\(reference) baseline.logits_last")
+        expectClose(plain, reference.floats("baseline.logits_last"), "\(reference) baseline.logits_last")
 
         // Our VTU with every group of size one, against our plain forward.
         let identity = (0..<expanded.rows).map(Int32.init)
@@ -77,14 +77,6 @@ struct VTUTests {
         #expect(difference <= 1e-5, "VTU with singleton groups differs from the plain model by \(difference)")
     }
 
-    func check(_ ours: [Float], _ theirs: [Float], _ what: String) {
-        guard ours.count == theirs.count else {
-            Issue.record("\(what): \(ours.count) values against \(theirs.count)")
-            return
-        }
-        let (difference, bound) = maxAbsDifference(ours, theirs)
-        #expect(difference <= bound, "\(what) differs by \(difference)")
-    }
 }
 
 /// Rows [N, heads·d] rearranged to the reference's [heads, N, d].

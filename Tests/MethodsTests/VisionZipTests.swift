@@ -40,9 +40,9 @@ struct VisionZipTests {
                 tower.hiddenStates(pixels: $0.baseAddress!, featureLayers: [block + 1], hooks: observer)[0]
             }
             let what = "\(reference) \(image.name)[\(image.row)]"
-            check(hidden.toArray(), rowFloats(reference, "\(image.name).debug.hidden_layer22", image.row), "\(what) hidden_layer22")
-            check(observer.metric.toArray(), rowFloats(reference, "\(image.name).debug.metric_layer22", image.row), "\(what) metric_layer22")
-            check(Array(observer.scores.dropFirst()), rowFloats(reference, "\(image.name).debug.cls_attention_sum", image.row),
+            expectClose(hidden.toArray(), rowFloats(reference, "\(image.name).debug.hidden_layer22", image.row), "\(what) hidden_layer22")
+            expectClose(observer.metric.toArray(), rowFloats(reference, "\(image.name).debug.metric_layer22", image.row), "\(what) metric_layer22")
+            expectClose(Array(observer.scores.dropFirst()), rowFloats(reference, "\(image.name).debug.cls_attention_sum", image.row),
                   "\(what) cls_attention_sum")
 
             for pair in pairs {
@@ -54,7 +54,7 @@ struct VisionZipTests {
                 #expect(selection.dominant == rowInts(reference, "\(key).kept_sorted", image.row), "\(what) \(key).kept_sorted")
                 #expect(selection.targets == reference.ints("\(key).target_indices"), "\(what) \(key).target_indices")
                 #expect(selection.assignment == rowInts(reference, "\(key).assignment", image.row), "\(what) \(key).assignment")
-                check(selection.tokens.toArray(), rowFloats(reference, "\(key).tokens", image.row), "\(what) \(key).tokens")
+                expectClose(selection.tokens.toArray(), rowFloats(reference, "\(key).tokens", image.row), "\(what) \(key).tokens")
                 #expect(selection.tokens.rows * c == rowFloats(reference, "\(key).tokens", image.row).count)
             }
         }
@@ -74,12 +74,4 @@ struct VisionZipTests {
         return Array(values[(row * size)..<((row + 1) * size)])
     }
 
-    func check(_ ours: [Float], _ theirs: [Float], _ what: String) {
-        guard ours.count == theirs.count else {
-            Issue.record("\(what): \(ours.count) values against \(theirs.count)")
-            return
-        }
-        let (difference, bound) = maxAbsDifference(ours, theirs)
-        #expect(difference <= bound, "\(what) differs by \(difference)")
-    }
 }
