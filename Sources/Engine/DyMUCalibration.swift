@@ -9,6 +9,8 @@ public struct DyMUCalibration {
     public struct Progress: Sendable {
         public let imagesDone: Int
         public let imagesTotal: Int
+        /// Images already done when this run started (a resumed run), for the ETA.
+        public let imagesDoneBefore: Int
         public let elapsedSeconds: Double
     }
 
@@ -62,9 +64,9 @@ public struct DyMUCalibration {
             calibrator.restore(state.averages)
             done = state.imagesDone
         }
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = DispatchTime.now().uptimeNanoseconds, before = done
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        progress(Progress(imagesDone: done, imagesTotal: images.count, elapsedSeconds: 0))
+        progress(Progress(imagesDone: done, imagesTotal: images.count, imagesDoneBefore: before, elapsedSeconds: 0))
         while done < images.count {
             let batch = images[done..<min(done + batchSize, images.count)]
             let pixels = try batch.map { path in
@@ -80,7 +82,7 @@ public struct DyMUCalibration {
             let state = SavedState(model: model.directory, mergesPerLayer: mergesPerLayer, batchSize: batchSize,
                                    imagesDone: done, averages: calibrator.averages)
             try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath))
-            progress(Progress(imagesDone: done, imagesTotal: images.count, elapsedSeconds: elapsed()))
+            progress(Progress(imagesDone: done, imagesTotal: images.count, imagesDoneBefore: before, elapsedSeconds: elapsed()))
         }
         let result = DyMUThresholds(model: model.directory, mergesPerLayer: mergesPerLayer, images: images.count,
                                     schedule: calibrator.schedule, thresholds: calibrator.thresholds,

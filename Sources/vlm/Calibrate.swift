@@ -36,7 +36,8 @@ struct Calibrate: ParsableCommand {
                                               batchSize: batchSize, output: out)
         var bar = ProgressBar(label: "calibrating")
         let result = try calibration.run(resume: resume) { progress in
-            bar.update(done: progress.imagesDone, total: progress.imagesTotal, elapsed: progress.elapsedSeconds)
+            bar.update(done: progress.imagesDone, total: progress.imagesTotal, before: progress.imagesDoneBefore,
+                       elapsed: progress.elapsedSeconds)
         }
         bar.finish()
         let summary = result.thresholds.map { String(format: "%.3f", $0) }.joined(separator: " ")
@@ -51,13 +52,14 @@ struct ProgressBar {
 
     init(label: String) { self.label = label }
 
-    mutating func update(done: Int, total: Int, elapsed: Double) {
+    /// `before`: images done before this run (a resumed one), left out of the rate.
+    mutating func update(done: Int, total: Int, before: Int, elapsed: Double) {
         let width = 30
         let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         var line = "\(label) [\(bar)] \(done)/\(total)"
-        if done > 0 && elapsed > 0 && done < total {
-            let remaining = elapsed / Double(done) * Double(total - done)
+        if done > before && elapsed > 0 && done < total {
+            let remaining = elapsed / Double(done - before) * Double(total - done)
             line += "  ETA \(Self.duration(remaining))"
         }
         let padding = String(repeating: " ", count: max(0, lastLength - line.count))
