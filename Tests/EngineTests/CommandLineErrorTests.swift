@@ -55,11 +55,13 @@ struct CommandLineErrorTests {
     @Test func corruptImage() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-corrupt-\(UUID().uuidString).jpg")
         try Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00]).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
         try expectOneLineError(["ask", "--model", Self.tiny, url.path, "hi"], mentioning: [url.lastPathComponent], "corrupt image")
     }
 
     @Test func truncatedCheckpoint() throws {
         let directory = try Self.copyOfTiny()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("model.safetensors")
         let data = try Data(contentsOf: file)
         try data.prefix(data.count / 2).write(to: file)
@@ -68,6 +70,7 @@ struct CommandLineErrorTests {
 
     @Test func missingTensor() throws {
         let directory = try Self.copyOfTiny()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("model.safetensors")
         let tensors = try SafetensorsWriter.read(file).filter { !$0.0.hasSuffix("layers.1.mlp.up_proj.weight") }
         try SafetensorsWriter.write(tensors, to: file)
@@ -76,6 +79,7 @@ struct CommandLineErrorTests {
 
     @Test func configDisagreesWithShapes() throws {
         let directory = try Self.copyOfTiny()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let configURL = directory.appendingPathComponent("config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
         var text = config["text_config"] as! [String: Any]

@@ -89,6 +89,7 @@ struct MethodsEndToEndTests {
     @Test func proxyVCheckpointMissingATensorIsAnError() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-proxyv-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: Self.fixtures + "/tiny-llava-proxyv", toPath: directory.path)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("model.safetensors")
         try SafetensorsWriter.write(try SafetensorsWriter.read(file).filter { !$0.0.contains("vision_mlp_layers.0.proj.2") }, to: file)
         #expect(throws: CheckpointError.self) { _ = try VisionLanguageModel(directory: directory.path) }
@@ -97,6 +98,7 @@ struct MethodsEndToEndTests {
     @Test func calibrationWritesUsableThresholds() throws {
         let vlm = try VisionLanguageModel(directory: Self.tiny)
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-thresholds-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
         let calibration = try DyMUCalibration(model: vlm, folder: Self.fixtures + "/photos", mergesPerLayer: 2, batchSize: 3, output: output)
         var updates = 0
         let result = try calibration.run(resume: false) { _ in updates += 1 }

@@ -8,6 +8,7 @@ struct ThresholdsFileTests {
     @Test func convertsTheReleasedFormat() throws {
         let checkpoint = Repository.root.appendingPathComponent("Tests/EngineTests/Fixtures/dymu/released-format.pth").path
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-dymu-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Repository.root.appendingPathComponent("scripts/convert_dymu_thresholds.py").path,
@@ -26,6 +27,7 @@ struct ThresholdsFileTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-bad-\(UUID().uuidString).json").path
         try Data(#"{"format": "vlm-dymu-thresholds", "model": "x", "schedule": [1, 1], "thresholds": [0.5]}"#.utf8)
             .write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(throws: EngineError.self) { try DyMUThresholds.load(path) }
         #expect(throws: EngineError.self) { try DyMUThresholds.load("/nonexistent/thresholds.json") }
     }
