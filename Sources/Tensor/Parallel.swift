@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 
@@ -11,12 +12,17 @@ public enum Parallel {
         forParts(parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
     }
 
-    /// Calls `body(part)` for part in 0..<parts, concurrently.
+    /// Calls `body(part)` for part in 0..<parts, concurrently, on a pool of spinning workers
+    /// (CKernels' vlm_pool_run): decode makes hundreds of these calls per token.
     public static func forParts(_ parts: Int, _ body: (Int) -> Void) {
         guard parts > 1 else { return parts == 1 ? body(0) : () }
         withoutActuallyEscaping(body) { body in
-            let box = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { box.value($0) }
+            var job = body
+            withUnsafeMutablePointer(to: &job) { pointer in
+                vlm_pool_run(Int32(parts), { context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(part))
+                }, pointer)
+            }
         }
     }
 }

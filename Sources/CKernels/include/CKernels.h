@@ -62,3 +62,11 @@ void vlm_bf16_pair_rows(const float *a, int64_t lda, int64_t m, int64_t cols, ui
 /// (panel p holds rows 32p ..< 32p + 32, cut at `rows`). `pairs` from vlm_bf16_pair_rows.
 void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const uint16_t *packed, int64_t rows,
                           int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc);
+
+// ---- A small spinning thread pool ---------------------------------------------------------------
+// Decode runs a few hundred tiny parallel steps per token; waking sleeping threads for each costs
+// more than the steps. Workers spin briefly for the next job before sleeping.
+
+/// Runs fn(context, part) for part in [0, parts) on the calling thread and the pool's workers,
+/// returning when all are done. The pool grows to `parts - 1` workers on first use.
+void vlm_pool_run(int parts, void (*fn)(void *context, int part), void *context);
