@@ -48,6 +48,15 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public func pointer(for entry: Entry) -> UnsafeMutableRawPointer { base + entry.offset }
 
+    /// Drops the mapped pages of a tensor that was converted into memory of its own, so they stop
+    /// counting as resident (they would be read back from the file if touched again).
+    public func releasePages(of entry: Entry) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (entry.offset + page - 1) / page * page
+        let end = (entry.offset + entry.byteCount) / page * page
+        if end > start { madvise(base + start, end - start, MADV_DONTNEED) }
+    }
+
     private static func parseHeader(base: UnsafeMutableRawPointer, length: Int, path: String) throws -> [String: Entry] {
         let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)))
         guard headerLength > 0, headerLength <= length - 8 else {

@@ -87,6 +87,11 @@ public final class TensorStore: @unchecked Sendable {
         }
     }
 
+    /// Releases the mapped pages of `key` after it was converted (see SafetensorsFile.releasePages).
+    public func releasePages(of key: String) {
+        if let (file, entry) = location[key] { file.releasePages(of: entry) }
+    }
+
     /// A BF16 tensor used in place from the mapping.
     public func bf16Matrix(_ key: String, rows: Int, cols: Int) throws -> BF16Matrix {
         guard let (file, entry) = location[key] else { throw CheckpointError.missingTensor(key: key, in: directory) }
@@ -138,9 +143,13 @@ public struct WeightSource: Sendable {
         case (.bf16?, .asStored):
             return .bf16(try store.bf16Matrix(key, rows: rows, cols: cols))
         case (.bf16?, .bf16):
-            return .packedBF16(PackedBF16Matrix(packing: try store.bf16Matrix(key, rows: rows, cols: cols)))
+            let packed = PackedBF16Matrix(packing: try store.bf16Matrix(key, rows: rows, cols: cols))
+            store.releasePages(of: key)
+            return .packedBF16(packed)
         case (_, .bf16):
-            return .packedBF16(PackedBF16Matrix(rounding: try store.matrix(key, rows: rows, cols: cols)))
+            let packed = PackedBF16Matrix(rounding: try store.matrix(key, rows: rows, cols: cols))
+            store.releasePages(of: key)
+            return .packedBF16(packed)
         default:
             return .f32(try store.matrix(key, rows: rows, cols: cols))
         }
