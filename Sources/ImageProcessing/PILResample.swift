@@ -61,9 +61,14 @@ public enum ResampleFilter: Int, Sendable, CaseIterable {
 ///
 /// A port of Pillow's src/libImaging/Resample.c (ImagingResampleInner, precompute_coeffs,
 /// normalize_coeffs_8bpc, ImagingResampleHorizontal_8bpc / Vertical_8bpc):
-/// - separable: a horizontal pass over only the input rows the vertical pass will read, an
-///   8-bit intermediate image (each value clipped to 0...255), then a vertical pass; a pass
-///   whose size does not change is skipped;
+/// - separable, with an 8-bit intermediate image (each value clipped to 0...255) between the
+///   passes, and a pass whose size does not change skipped. The order is Pillow 13's
+///   (ImagingResampleInner `horizontal_first`): when the height shrinks by more than twice as
+///   many pixels as the width does, the vertical pass runs first over the whole width, then the
+///   horizontal one; otherwise a horizontal pass over only the input rows the vertical pass will
+///   read, then the vertical pass. Pillow 12 and older always run horizontal first
+///   (`PassOrder.horizontalFirst`); the two orders round the intermediate differently, so a
+///   tall image shrunk a lot (e.g. 300x901 to 16x48) can differ by one level in some pixels;
 /// - when downscaling by `scale` the kernel is stretched by `scale` (support × scale taps),
 ///   which is Pillow's antialiasing;
 /// - weights are computed in Double, normalised to sum 1, then rounded to fixed point with
@@ -72,10 +77,20 @@ public enum ResampleFilter: Int, Sendable, CaseIterable {
 public enum PILResample {
     static let precisionBits: Int32 = 32 - 8 - 2
 
+    /// Which pass runs first.
+    public enum PassOrder: Sendable {
+        /// Pillow 13: vertical first when `inHeight - height > 2 * (inWidth - width)` (and the
+        /// height shrinks), else horizontal first.
+        case pillow13
+        /// Pillow 12 and older (e.g. the Pillow 10 of LLaVA-era environments): always horizontal first.
+        case horizontalFirst
+    }
+
     /// Resizes `image` to `width` × `height`. Same size returns the image unchanged
     /// (Pillow copies it). Pillow refuses a zero-sized target or source; here a target size
     /// below 1 is taken as 1 and an empty source gives a black image, so nothing traps.
-    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
+    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter,
+                              passOrder: PassOrder = .pillow13) -> RGBImage {
         let width = max(width, 1), height = max(height, 1)
         if width == image.width && height == image.height { return image }
         if image.width == 0 || image.height == 0 { return RGBImage(width: width, height: height, fill: (0, 0, 0)) }
@@ -83,6 +98,16 @@ public enum PILResample {
         let needHorizontal = width != image.width
         let needVertical = height != image.height
         let vertical = Coefficients(inSize: image.height, outSize: height, filter: filter)
+        let shrinkH = image.height - height, shrinkW = image.width - width
+        if passOrder == .pillow13 && shrinkH > 0 && shrinkH > shrinkW * 2 {
+            // Vertical pass over every column, then the horizontal pass over every output row.
+            var current = resampleVertical(image, rowOffset: 0, coefficients: vertical, outHeight: height)
+            if needHorizontal {
+                let horizontal = Coefficients(inSize: image.width, outSize: width, filter: filter)
+                current = resampleHorizontal(current, rows: 0..<height, coefficients: horizontal, outWidth: width)
+            }
+            return current
+        }
         // Rows of the input that the vertical pass reads.
         let firstRow = vertical.bounds[0]
         let lastRow = vertical.bounds[2 * (height - 1)] + vertical.bounds[2 * (height - 1) + 1]
