@@ -78,6 +78,8 @@ struct OriginalLlavaSettings {
     /// "pad" (expand2square with the mean colour), "anyres", or nothing (the processor alone).
     let imageAspectRatio: String?
     let gridPinpoints: [[Int]]
+    /// LLaVA-NeXT / ProxyV's string form, "(1x1),...,(3x3)" in units of the crop size.
+    let gridPinpointsText: String?
 
     /// The sentinel id `tokenizer_image_token` puts where each image goes (IMAGE_TOKEN_INDEX).
     static let imageTokenIndex = -200
@@ -105,6 +107,7 @@ struct OriginalLlavaSettings {
         projectorType = json["mm_projector_type"] as? String ?? "linear"
         imageAspectRatio = json["image_aspect_ratio"] as? String
         gridPinpoints = json["image_grid_pinpoints"] as? [[Int]] ?? []
+        gridPinpointsText = json["image_grid_pinpoints"] as? String
         guard ["linear", "mlp2x_gelu"].contains(projectorType) else {
             throw EngineError.unsupportedModel("\(file): mm_projector_type '\(projectorType)' is not supported (linear, mlp2x_gelu)")
         }

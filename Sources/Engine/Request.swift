@@ -147,6 +147,7 @@ extension VisionLanguageModel {
     /// Embeds the prompt ids and splices each image's projected features in place of its image
     /// token. With DyMU+VTU the sequence gets a virtual expansion (each image spans its unmerged
     /// positions); with ProxyV each image crop is followed by the checkpoint's newline embedding.
+    /// An image is one crop, or with AnyRes (original-layout checkpoints) the base image and its crops.
     func prepareInput(ids: [Int], request: Request, timings: inout Timings) throws -> PreparedRequest {
         let markers = imageTokenId.map { token in ids.indices.filter { ids[$0] == token } } ?? []
         guard markers.count == request.images.count else {
@@ -154,27 +155,36 @@ extension VisionLanguageModel {
                 "the prompt has \(markers.count) image token(s) but \(request.images.count) image(s) were given")
         }
         let proxyV = request.proxyV ? languageModel.proxyV : nil
-        var images: [(embeddings: Matrix, virtualRows: [Int32]?, tokensPerLayer: [Int])] = []
+        typealias Crop = (embeddings: Matrix, virtualRows: [Int32]?, tokensPerLayer: [Int])
+        var images: [[Crop]] = []
         for path in request.images {
-            let encoded = try encodeImage(path, reduction: request.reduction, timings: &timings)
-            let projected = measure(&timings.projector) { imageEncoder!.project(encoded.features) }
-            if let proxyV, projected.rows != proxyV.tokensPerCrop {
-                throw EngineError.unsupportedModel(
-                    "ProxyV needs \(proxyV.tokensPerCrop) visual tokens per crop but the image gave \(projected.rows); use it without token reduction")
+            var crops: [Crop] = []
+            for encoded in try encodeImage(path, reduction: request.reduction, timings: &timings) {
+                let projected = measure(&timings.projector) { imageEncoder!.project(encoded.features) }
+                if let proxyV, projected.rows != proxyV.tokensPerCrop {
+                    throw EngineError.unsupportedModel(
+                        "ProxyV needs \(proxyV.tokensPerCrop) visual tokens per crop but the image gave \(projected.rows); use it without token reduction")
+                }
+                crops.append((projected, encoded.virtualRows, encoded.tokensPerLayer))
             }
-            images.append((projected, encoded.virtualRows, encoded.tokensPerLayer))
+            if crops.count > 1 && proxyV == nil {
+                throw EngineError.unsupportedModel(
+                    "\(directory): AnyRes crops without ProxyV need LLaVA-NeXT's spatial_unpad packing, which is not supported")
+            }
+            images.append(crops)
         }
         var virtualUnmerging = false
         if case let .dymu(_, vtu) = request.reduction { virtualUnmerging = vtu }
 
-        let visualTokens = images.reduce(0) { $0 + $1.embeddings.rows }
-        let newlines = proxyV == nil ? 0 : images.count
+        let allCrops = images.flatMap { $0 }
+        let visualTokens = allCrops.reduce(0) { $0 + $1.embeddings.rows }
+        let newlines = proxyV == nil ? 0 : allCrops.count
         let rows = ids.count - markers.count + visualTokens + newlines
         let width = languageModel.hiddenSize
         let embeddings = Matrix(rows: rows, cols: width)
         var row = 0, image = 0
         var expansion: [Int32] = []
-        var crops: [Int] = []
+        var cropRows: [Int] = []
         for id in ids {
             guard id == imageTokenId, image < images.count else {
                 try languageModel.embed([id], into: embeddings.row(row))
@@ -182,19 +192,20 @@ extension VisionLanguageModel {
                 row += 1
                 continue
             }
-            let block = images[image]
-            embeddings.row(row).update(from: block.embeddings.data, count: block.embeddings.count)
-            if virtualUnmerging, let virtualRows = block.virtualRows {
-                expansion += virtualRows.map { Int32(row) + $0 }
-            } else {
-                expansion += (row..<(row + block.embeddings.rows)).map(Int32.init)
-            }
-            crops.append(row)
-            row += block.embeddings.rows
-            if let proxyV {
-                embeddings.copyRow(row, from: proxyV.imageNewline)
-                expansion.append(Int32(row))
-                row += 1
+            for crop in images[image] {
+                embeddings.row(row).update(from: crop.embeddings.data, count: crop.embeddings.count)
+                if virtualUnmerging, let virtualRows = crop.virtualRows {
+                    expansion += virtualRows.map { Int32(row) + $0 }
+                } else {
+                    expansion += (row..<(row + crop.embeddings.rows)).map(Int32.init)
+                }
+                cropRows.append(row)
+                row += crop.embeddings.rows
+                if let proxyV {
+                    embeddings.copyRow(row, from: proxyV.imageNewline)
+                    expansion.append(Int32(row))
+                    row += 1
+                }
             }
             image += 1
         }
@@ -202,25 +213,30 @@ extension VisionLanguageModel {
         let isExpanded = expansion.count != rows
         let input = PreparedInput(embeddings: embeddings, positions: positions,
                                   expansion: isExpanded ? expansion : nil,
-                                  proxyCrops: proxyV != nil && !crops.isEmpty ? crops : nil)
-        return PreparedRequest(input: input, visualTokens: visualTokens, tokensPerLayer: images.map(\.tokensPerLayer))
+                                  proxyCrops: proxyV != nil && !cropRows.isEmpty ? cropRows : nil)
+        return PreparedRequest(input: input, visualTokens: visualTokens,
+                               tokensPerLayer: allCrops.map(\.tokensPerLayer))
     }
 
-    /// One image file → its (possibly reduced) vision features.
-    func encodeImage(_ path: String, reduction: VisualTokenReduction, timings: inout Timings) throws -> EncodedImage {
+    /// One image file → its (possibly reduced) vision features, one entry per crop.
+    func encodeImage(_ path: String, reduction: VisualTokenReduction, timings: inout Timings) throws -> [EncodedImage] {
         guard let imageEncoder, let imagePreprocessor else {
             throw EngineError.invalidArgument("\(directory) is a text-only model; it cannot take images")
         }
-        let pixels = try measure(&timings.imagePreprocess) {
-            imagePreprocessor(try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path)))
+        let crops = try measure(&timings.imagePreprocess) { () throws -> [PixelValues] in
+            // The original repository opens images without applying EXIF orientation.
+            let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path), applyEXIFOrientation: imageAspectRatio == nil)
+            return try imageAspectRatio?.process(image, processor: imagePreprocessor) ?? [imagePreprocessor(image)]
         }
         let vision = imageEncoder.vision
-        guard pixels.height == vision.imageSize, pixels.width == vision.imageSize else {
-            throw EngineError.unsupportedModel(
-                "preprocessor_config.json makes \(pixels.width)×\(pixels.height) images but the vision tower takes \(vision.imageSize)×\(vision.imageSize)")
-        }
-        return try measure(&timings.visionTower) {
-            try pixels.data.withUnsafeBufferPointer { try imageEncoder.encode(pixels: $0.baseAddress!, reduction: reduction) }
+        return try crops.map { pixels in
+            guard pixels.height == vision.imageSize, pixels.width == vision.imageSize else {
+                throw EngineError.unsupportedModel(
+                    "the image preprocessor makes \(pixels.width)×\(pixels.height) images but the vision tower takes \(vision.imageSize)×\(vision.imageSize)")
+            }
+            return try measure(&timings.visionTower) {
+                try pixels.data.withUnsafeBufferPointer { try imageEncoder.encode(pixels: $0.baseAddress!, reduction: reduction) }
+            }
         }
     }
 }

@@ -16,6 +16,8 @@ public final class VisionLanguageModel: @unchecked Sendable {
     let specialTokens: [String: String]
     public let imageEncoder: ImageEncoder?
     public let imagePreprocessor: ImagePreprocessor?
+    /// Original-layout checkpoints: how `image_aspect_ratio` turns an image into crops.
+    let imageAspectRatio: ImageAspectRatio?
     /// The id that marks where each image's embeddings go (LLaVA's `image_token_index`).
     public let imageTokenId: Int?
     public let endOfSequence: Set<Int>
@@ -40,17 +42,21 @@ public final class VisionLanguageModel: @unchecked Sendable {
             imageTokenId = llava.imageTokenId
             let preprocessorPath = checkpoint.preprocessorConfigPath
             guard FileManager.default.fileExists(atPath: preprocessorPath) else { throw EngineError.missingFile(preprocessorPath) }
-            // The original repository pads to a square with the mean colour when image_aspect_ratio is "pad".
+            // Original-layout checkpoints choose padding or AnyRes crops by image_aspect_ratio.
             let original = checkpoint.config.original
-            if original?.imageAspectRatio == "anyres" {
-                throw EngineError.unsupportedModel("\(directory): image_aspect_ratio 'anyres' (LLaVA-NeXT crops) is not supported yet")
+            let processorConfig = try ImageProcessorConfig.load(contentsOf: URL(fileURLWithPath: preprocessorPath))
+            imagePreprocessor = try ImagePreprocessor(config: processorConfig, padToSquare: original == nil ? nil : false)
+            imageAspectRatio = try original.map { settings in
+                let pinpoints = try settings.gridPinpointsText.map {
+                    try AnyResCrops.gridPinpoints(parsing: $0, patchSize: processorConfig.cropSize?.height ?? llava.vision.imageSize)
+                } ?? settings.gridPinpoints
+                return try ImageAspectRatio(configValue: settings.imageAspectRatio, gridPinpoints: pinpoints)
             }
-            imagePreprocessor = try ImagePreprocessor(config: ImageProcessorConfig.load(contentsOf: URL(fileURLWithPath: preprocessorPath)),
-                                                      padToSquare: original.map { $0.imageAspectRatio == "pad" })
         } else {
             imageEncoder = nil
             imageTokenId = nil
             imagePreprocessor = nil
+            imageAspectRatio = nil
         }
 
         let tokenizerConfigPath = directory + "/tokenizer_config.json"

@@ -36,6 +36,28 @@ struct OriginalLayoutTests {
         #expect(ids.filter { $0 == vlm.tokenizer.encode("")[0] }.count == 1, "one BOS")
     }
 
+    /// AnyRes (ProxyV's release setting): the base image and its crops each pass the tower, and
+    /// each is followed by the newline token; ProxyV makes proxies for every crop.
+    @Test func anyResCropsEachGetTheirProxies() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-anyres-\(UUID().uuidString)")
+        try FileManager.default.copyItem(atPath: Self.original, toPath: directory.path)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configURL = directory.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        config["image_aspect_ratio"] = "anyres"
+        config["image_grid_pinpoints"] = [[56, 112], [112, 56], [112, 112]]
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+
+        let plain = try VisionLanguageModel(directory: Self.original, visionTower: Self.tower)
+        let anyres = try VisionLanguageModel(directory: directory.path, visionTower: Self.tower)
+        let request = Request(prompt: .chat("What is this?"), images: [Self.photo], maxNewTokens: 4)
+        let one = try plain.run(request), many = try anyres.run(request)
+        // 451×300 picks the 112×112 grid: the base image plus 2×2 crops of 56 px, 16 tokens + a newline each.
+        #expect(many.visualTokens == 5 * 16)
+        #expect(many.promptTokens == one.promptTokens + 4 * 17)
+        #expect(many.proxyV?.proxies == 5 * 4)
+    }
+
     @Test func aMissingVisionTowerIsAClearError() throws {
         #expect {
             _ = try VisionLanguageModel(directory: Self.original, visionTower: "/nonexistent/clip")
