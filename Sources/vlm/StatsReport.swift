@@ -25,6 +25,17 @@ struct StatsReport {
             "first token     \(ms(t.timeToFirstToken))",
             "visual tokens   \(response.visualTokens)",
         ]
+        if let perLayer = response.visionTokensPerLayer {
+            lines.append("ViT tokens      " + perLayer.map { $0.map(String.init).joined(separator: " ") }.joined(separator: " | "))
+        }
+        if let virtual = response.virtualPromptTokens {
+            lines.append("virtual length  \(virtual) (VTU: attention as if unmerged)")
+        }
+        if let p = response.proxyV {
+            lines.append(String(format: "proxyv          layers %d–%d, %d proxies, prefill %.2f of %.2f GFLOP (%.0f%% saved)",
+                                p.layers.first ?? 0, p.layers.last ?? 0, p.proxies, p.prefillFLOPs / 1e9, p.plainPrefillFLOPs / 1e9,
+                                p.savedFraction * 100))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

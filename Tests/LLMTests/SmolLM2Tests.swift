@@ -37,6 +37,18 @@ struct SmolLM2Tests {
         #expect(output.hasPrefix(expected), "model.safetensors differs from the one the references were made from")
     }
 
+    /// The converted tokenizer gives transformers' prompt ids for every reference prompt.
+    @Test func tokenizerMatchesTransformers() throws {
+        _ = try Self.checkpoint()
+        let tokenizer = try VisionLanguageModel.loadTokenizer(directory: Self.directory)
+        for testCase in try Self.reference()["cases"] as! [[String: Any]] {
+            let text = testCase["prompt_text"] as! String
+            #expect(tokenizer.encode(text, addSpecialTokens: false) == testCase["prompt_ids"] as! [Int], "\(testCase["name"]!)")
+            let generated = testCase["generated_ids"] as! [Int]
+            #expect(tokenizer.decode(generated, skipSpecialTokens: true) == testCase["generated_text"] as! String, "\(testCase["name"]!) decode")
+        }
+    }
+
     @Test func greedyIdsMatchTransformers() throws {
         let checkpoint = try Self.checkpoint()
         let model = try checkpoint.languageModel()
