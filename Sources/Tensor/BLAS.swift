@@ -29,13 +29,6 @@ public enum BLAS {
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// y[n] = W[n,k] · x[k] (one token through a Linear layer).
-    @inline(__always)
-    public static func gemv(rows n: Int, cols k: Int, w: UnsafePointer<Float>, ldw: Int,
-                            x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(ldw), x, 1, 0, y, 1)
-    }
-
     /// The number of threads OpenBLAS uses for each product.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
