@@ -14,6 +14,11 @@ public struct Request: Sendable {
         case messages([ChatMessage])
         /// Text used verbatim; `<image>` (the checkpoint's image token) marks each image.
         case raw(String)
+
+        var isRaw: Bool {
+            if case .raw = self { return true }
+            return false
+        }
     }
 
     public var prompt: Prompt
@@ -89,10 +94,8 @@ extension VisionLanguageModel {
     /// at each `<image>`, the pieces tokenized on their own (BOS kept only on the first), and the
     /// sentinel id put between them.
     public func promptIds(_ text: String, request: Request) -> [Int] {
-        var addSpecialTokens = true
-        if case .raw = request.prompt {} else if let bos = specialTokens["bos_token"], !bos.isEmpty, text.hasPrefix(bos) {
-            addSpecialTokens = false
-        }
+        let startsWithBOS = specialTokens["bos_token"].map { !$0.isEmpty && text.hasPrefix($0) } ?? false
+        let addSpecialTokens = request.prompt.isRaw || !startsWithBOS
         guard let imageTokenId, imageTokenId < 0 else { return tokenizer.encode(text, addSpecialTokens: addSpecialTokens) }
         let chunks = text.components(separatedBy: "<image>").map { tokenizer.encode($0, addSpecialTokens: addSpecialTokens) }
         let bos = chunks.first?.first.flatMap { first in tokenizer.isSpecialToken(first) && addSpecialTokens ? first : nil }
