@@ -13,13 +13,7 @@ public enum AttentionMask {
                       queryGroups: UnsafePointer<UInt8>, keyGroups: UnsafePointer<UInt8>, allowed: UInt16)
 }
 
-/// Scaled dot-product attention with grouped-query heads:
-/// out_h = softmax(scale · Q_h K_gᵀ + keyBias + mask) V_g, with g = h / (heads / kvHeads).
-///
-/// Q rows are `heads · headDim` wide (stride `queryStride`); K and V rows are `kvHeads · headDim`
-/// wide (stride `kvStride`). `keyBias` (one value per key, e.g. DToMe's log-size) is added to the
-/// logits before the softmax. `scores` must hold queryCount × keyCount floats, and heads × that
-/// for decode steps (queryCount ≤ `attentionDirectQueries`), whose heads run in parallel.
+/// Heads of an attention layer; grouped-query attention shares each K/V head among heads / kvHeads.
 public struct AttentionShape: Sendable {
     public let heads: Int
     public let kvHeads: Int
@@ -33,6 +27,14 @@ public struct AttentionShape: Sendable {
     public var scale: Float { 1 / Float(headDim).squareRoot() }
 }
 
+/// Scaled dot-product attention with grouped-query heads:
+/// out_h = softmax(scale · Q_h K_gᵀ + keyBias + mask) V_g, with g = h / (heads / kvHeads).
+///
+/// Q rows are `heads · headDim` wide (stride `queryStride`); K and V rows are `kvHeads · headDim`
+/// wide (stride `kvStride`). `keyBias` (one value per key, e.g. DToMe's log-size) is added to the
+/// logits before the softmax. `scores` must hold queryCount × keyCount floats, and heads × that
+/// for decode steps (queryCount ≤ `attentionDirectQueries`), whose heads run in parallel.
+/// `probabilities(head, p)` sees each head's softmax output (VisionZip reads the class token's row).
 public func attention(
     shape: AttentionShape,
     queries q: UnsafePointer<Float>, queryStride: Int, queryCount: Int,
