@@ -83,6 +83,19 @@ public struct TextConfig: Decodable, Sendable {
             eosTokenIds = (try? c.decodeIfPresent([Int].self, forKey: .eosTokenId)) ?? []
         }
 
+        for (value, key) in [(vocabSize, CodingKeys.vocabSize), (hiddenSize, .hiddenSize), (intermediateSize, .intermediateSize),
+                             (layerCount, .layerCount), (headCount, .headCount), (kvHeadCount, .kvHeadCount), (headDim, .headDim),
+                             (maxPositions, .maxPositions)] where value <= 0 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be positive, got \(value)")
+        }
+        guard headCount % kvHeadCount == 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .kvHeadCount, in: c,
+                debugDescription: "num_attention_heads \(headCount) is not a multiple of num_key_value_heads \(kvHeadCount)")
+        }
+        guard headDim % 2 == 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .headDim, in: c, debugDescription: "RoPE needs an even head_dim, got \(headDim)")
+        }
+
         // transformers ≥ 5 nests RoPE settings in `rope_parameters`; older configs use
         // `rope_theta` + `rope_scaling`. Either may carry the type and factors.
         let parameters = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)

@@ -50,6 +50,18 @@ public struct VisionConfig: Decodable, Sendable {
         patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? (isCLIP ? 32 : 16)
         hiddenAct = try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? (isCLIP ? .quickGelu : .geluPytorchTanh)
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? (isCLIP ? 1e-5 : 1e-6)
+        for (value, key) in [(hiddenSize, CodingKeys.hiddenSize), (intermediateSize, .intermediateSize), (layerCount, .layerCount),
+                             (headCount, .headCount), (channels, .channels), (imageSize, .imageSize), (patchSize, .patchSize)] where value <= 0 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be positive, got \(value)")
+        }
+        guard hiddenSize % headCount == 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .headCount, in: c,
+                debugDescription: "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
+        }
+        guard imageSize % patchSize == 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .patchSize, in: c,
+                debugDescription: "image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
+        }
     }
 
     /// CLIP prepends a class token; SigLIP has none.
