@@ -14,21 +14,7 @@ public struct Tokenizer: Sendable {
 
     /// Loads `url`: a tokenizer.json file, or a directory that contains one.
     public init(contentsOf url: URL) throws(TokenizerError) {
-        var fileURL = url
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            fileURL = url.appendingPathComponent("tokenizer.json")
-        }
-        let path = fileURL.path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TokenizerError(kind: .fileNotFound, file: path, message: "file not found")
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: fileURL)
-        } catch {
-            throw TokenizerError(kind: .unreadableFile, file: path, message: "cannot read: \(error.localizedDescription)")
-        }
+        let (data, path) = try TokenizerError.readFile(url, defaultName: "tokenizer.json")
         try self.init(jsonData: data, name: path)
     }
 

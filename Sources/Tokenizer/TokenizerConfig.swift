@@ -40,21 +40,7 @@ public struct TokenizerConfig: Sendable, Equatable {
 
     /// Loads `url`: a tokenizer_config.json file, or a directory that contains one.
     public init(contentsOf url: URL) throws(TokenizerError) {
-        var fileURL = url
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            fileURL = url.appendingPathComponent("tokenizer_config.json")
-        }
-        let path = fileURL.path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TokenizerError(kind: .fileNotFound, file: path, message: "file not found")
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: fileURL)
-        } catch {
-            throw TokenizerError(kind: .unreadableFile, file: path, message: "cannot read: \(error.localizedDescription)")
-        }
+        let (data, path) = try TokenizerError.readFile(url, defaultName: "tokenizer_config.json")
         try self.init(jsonData: data, name: path)
     }
 

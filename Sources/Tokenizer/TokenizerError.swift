@@ -1,3 +1,4 @@
+import Foundation
 // Errors raised while loading a tokenizer. Encoding and decoding never fail: every String can be
 // encoded and unknown ids are skipped when decoding, as HF tokenizers does.
 
@@ -49,5 +50,25 @@ struct ConfigurationError: Error {
 
     func tokenizerError(file: String) -> TokenizerError {
         TokenizerError(kind: kind, file: file, message: message)
+    }
+}
+
+extension TokenizerError {
+    /// The bytes of `url`, or of `defaultName` inside it when it is a directory, and the path read.
+    static func readFile(_ url: URL, defaultName: String) throws(TokenizerError) -> (Data, String) {
+        var fileURL = url
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            fileURL = url.appendingPathComponent(defaultName)
+        }
+        let path = fileURL.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TokenizerError(kind: .fileNotFound, file: path, message: "file not found")
+        }
+        do {
+            return (try Data(contentsOf: fileURL), path)
+        } catch {
+            throw TokenizerError(kind: .unreadableFile, file: path, message: "cannot read: \(error.localizedDescription)")
+        }
     }
 }
