@@ -54,14 +54,8 @@ public final class DToMeMerger: VisionBlockHooks {
             tokenCounts.append(n)
             return n
         }
-        // Metric: the keys averaged over heads, [n, d].
         let d = metric.cols
-        for t in 0..<n {
-            let row = metric.row(t), key = keys.row(t)
-            for j in 0..<d { row[j] = 0 }
-            for h in 0..<heads { for j in 0..<d { row[j] += key[h * d + j] } }
-            for j in 0..<d { row[j] /= Float(heads) }
-        }
+        MatchingMetric.headMean(keys: keys, rows: n, heads: heads, into: metric)
         let plan = BipartiteMatching.plan(metric: metric.data, rows: n, dim: d,
                                           threshold: thresholds[layer], classToken: classToken)
         let newSizes = BipartiteMatching.mergeWeighted(plan, x: hidden.data, cols: width,

@@ -47,18 +47,12 @@ public final class ThresholdCalibrator {
                        count: vision.tokenCount, sizes: nil, groups: TokenGroups(originalCount: vision.tokenCount))
         }
         var samples: [Float?] = []
-        let heads = vision.headCount, d = vision.headDim
         for layer in schedule.indices {
             var metrics: [Matrix] = []
             for i in states.indices {
                 let logSizes = states[i].sizes.map { $0.map { logf($0) } }
                 let keys = logSizes.withOptionalPointer { tower.attentionHalf(layer, x: states[i].hidden, rows: states[i].count, keyBias: $0) }
-                let metric = Matrix(rows: states[i].count, cols: d)
-                for t in 0..<states[i].count {
-                    for h in 0..<heads { addInPlace(metric.row(t), keys.row(t) + h * d, count: d) }
-                    for j in 0..<d { metric.row(t)[j] /= Float(heads) }
-                }
-                metrics.append(metric)
+                metrics.append(MatchingMetric.headMean(keys: keys, rows: states[i].count, heads: vision.headCount))
             }
             let step = schedule[layer] > 0
                 ? BatchThresholdFinding.step(metrics: metrics, counts: states.map(\.count), r: schedule[layer], classToken: vision.hasClassToken)

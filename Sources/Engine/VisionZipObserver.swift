@@ -1,3 +1,4 @@
+import Reduction
 import Tensor
 import ViT
 
@@ -37,13 +38,7 @@ public final class VisionZipObserver: VisionBlockHooks {
 
     public func afterAttention(layer: Int, hidden: Matrix, rows n: Int, keys: Matrix) -> Int {
         guard layer == self.layer else { return n }
-        let d = keys.cols / heads
-        metric = Matrix(rows: n, cols: d)
-        for t in 0..<n {
-            let row = metric.row(t), key = keys.row(t)
-            for h in 0..<heads { for j in 0..<d { row[j] += key[h * d + j] } }
-            for j in 0..<d { row[j] /= Float(heads) }
-        }
+        metric = MatchingMetric.headMean(keys: keys, rows: n, heads: heads)
         return n
     }
 }

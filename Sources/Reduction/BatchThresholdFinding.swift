@@ -25,10 +25,7 @@ public enum BatchThresholdFinding {
         for (image, metric) in metrics.enumerated() {
             let n = counts[image], d = metric.cols
             let normalised = Matrix(rows: n, cols: d)
-            for t in 0..<n {
-                let inverse = 1 / sumOfSquares(metric.row(t), count: d).squareRoot()
-                for j in 0..<d { normalised.row(t)[j] = metric.row(t)[j] * inverse }
-            }
+            for t in 0..<n { MatchingMetric.normalise(metric.row(t), into: normalised.row(t), count: d) }
             for a in 0..<perImageA {
                 var best = -Float.infinity, bestB = 0
                 let t = 2 * a

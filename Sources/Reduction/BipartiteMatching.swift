@@ -44,10 +44,7 @@ public enum BipartiteMatching {
         // Normalised A and B rows (no epsilon, as the reference).
         let a = Matrix(rows: countA, cols: d), b = Matrix(rows: max(countB, 1), cols: d)
         for t in 0..<n {
-            let source = metric + t * d
-            let target = t % 2 == 0 ? a.row(t / 2) : b.row(t / 2)
-            let inverseNorm = 1 / sumOfSquares(source, count: d).squareRoot()
-            for j in 0..<d { target[j] = source[j] * inverseNorm }
+            MatchingMetric.normalise(metric + t * d, into: t % 2 == 0 ? a.row(t / 2) : b.row(t / 2), count: d)
         }
         var nodeMax = [Float](repeating: -.infinity, count: countA)
         var nodeIndex = [Int](repeating: 0, count: countA)

@@ -61,9 +61,10 @@ public enum VisionZip {
         let members = (0..<r).filter { !isTarget[$0] }
 
         func normalised(_ i: Int) -> [Float] {
-            let row = metric.row(remaining[i])
-            let inverse = 1 / sumOfSquares(row, count: d).squareRoot()
-            return (0..<d).map { row[$0] * inverse }
+            [Float](unsafeUninitializedCapacity: d) { buffer, count in
+                MatchingMetric.normalise(metric.row(remaining[i]), into: buffer.baseAddress!, count: d)
+                count = d
+            }
         }
         let targetKeys = targets.map(normalised)
         var assignment: [Int] = []
