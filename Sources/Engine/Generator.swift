@@ -71,7 +71,6 @@ public struct Generator {
                                      cache: cache, expansion: input.expansion)
         }
         var tokens: [Int] = []
-        let embedding = Matrix(rows: 1, cols: model.hiddenSize)
         var stop = StopReason.maxTokens
         var elapsed: Double = 0
         while tokens.count < steps {
@@ -82,10 +81,7 @@ public struct Generator {
             if !onToken(next) { stop = .stoppedByCaller; break }
             if tokens.count == steps { break }
             timings.decodeSteps += 1
-            logits = try measure(&elapsed) {
-                try model.embed([next], into: embedding.data)
-                return try model.forward(embeddings: embedding.data, rows: 1, positions: [cache.nextPosition], cache: cache)
-            }
+            try measure(&elapsed) { try model.decode(token: next, cache: cache, logits: &logits) }
         }
         timings.decode += elapsed
         timings.generatedTokens = tokens.count

@@ -77,13 +77,40 @@ public final class LanguageModel: @unchecked Sendable {
         everyRow: Matrix? = nil,
         observeHiddenStates: ((Int, Matrix, Int) -> Void)? = nil
     ) throws -> [Float] {
+        var logits = [Float](repeating: 0, count: config.vocabSize)
+        try positions.withUnsafeBufferPointer { p in
+            try logits.withUnsafeMutableBufferPointer { out in
+                try forward(embeddings: embeddings, rows: n, positions: p, cache: cache, expansion: expansion,
+                            logits: out.baseAddress!, everyRow: everyRow, observeHiddenStates: observeHiddenStates)
+            }
+        }
+        return logits
+    }
+
+    /// One decode step: `token` at the cache's next position, its logits written into `logits`
+    /// (vocabulary-sized). Allocates nothing: the embedding and the position go through the workspace.
+    public func decode(token: Int, cache: KVCache, logits: inout [Float]) throws {
+        precondition(logits.count == config.vocabSize, "logits must hold the vocabulary")
+        let ws = workspace
+        try embed(CollectionOfOne(token), into: ws.token.data)
+        ws.position[0] = cache.nextPosition
+        try logits.withUnsafeMutableBufferPointer { out in
+            try forward(embeddings: ws.token.data, rows: 1, positions: UnsafeBufferPointer(start: ws.position, count: 1),
+                        cache: cache, expansion: nil, logits: out.baseAddress!, everyRow: nil, observeHiddenStates: nil)
+        }
+    }
+
+    private func forward(
+        embeddings: UnsafePointer<Float>, rows n: Int, positions: UnsafeBufferPointer<Int32>, cache: KVCache,
+        expansion: [Int32]?, logits: UnsafeMutablePointer<Float>, everyRow: Matrix?,
+        observeHiddenStates: ((Int, Matrix, Int) -> Void)?
+    ) throws {
         if let expansion {
             precondition(positions.count == expansion.count, "one position per virtual row")
             precondition(expansion.allSatisfy { $0 >= 0 && Int($0) < n }, "expansion rows out of range")
         } else {
             precondition(positions.count == n, "one position per row")
         }
-        var logits = [Float](repeating: 0, count: config.vocabSize)
         // Plain prefill runs in chunks to bound the score matrix; VTU groups may span the whole
         // sequence, so a VTU prefill is one chunk.
         let chunk = expansion == nil ? chunkRows : n
@@ -93,28 +120,23 @@ public final class LanguageModel: @unchecked Sendable {
             let rows = min(chunk, n - start)
             let x = workspace.x
             x.data.update(from: embeddings + start * hiddenSize, count: rows * hiddenSize)
-            let chunkPositions = expansion == nil ? Array(positions[start..<(start + rows)]) : positions
-            try chunkPositions.withUnsafeBufferPointer { p in
-                try cache.reserve(positions: p.baseAddress!, rows: p.count)
-                for (index, layer) in layers.enumerated() {
-                    observeHiddenStates?(index, x, rows)
-                    run(layer, index: index, rows: rows, positions: p, expansion: expansion, cache: cache)
-                }
+            let p = expansion == nil ? UnsafeBufferPointer(rebasing: positions[start..<(start + rows)]) : positions
+            try cache.reserve(positions: p.baseAddress!, rows: p.count)
+            for (index, layer) in layers.enumerated() {
+                observeHiddenStates?(index, x, rows)
+                run(layer, index: index, rows: rows, positions: p, expansion: expansion, cache: cache)
             }
-            cache.commit(rows: chunkPositions.count)
+            cache.commit(rows: p.count)
             Norm.rms(x, rows: rows, weight: finalNorm, eps: config.rmsNormEps, into: workspace.normed)
             observeHiddenStates?(layers.count, workspace.normed, rows)
             if let everyRow {
                 lmHead.apply(workspace.normed.data, xStride: hiddenSize, rows: rows, into: everyRow.row(start), yStride: everyRow.cols)
             }
             if start + rows == n {
-                logits.withUnsafeMutableBufferPointer { out in
-                    lmHead.apply(workspace.normed.row(rows - 1), xStride: hiddenSize, rows: 1, into: out.baseAddress!, yStride: config.vocabSize)
-                }
+                lmHead.apply(workspace.normed.row(rows - 1), xStride: hiddenSize, rows: 1, into: logits, yStride: config.vocabSize)
             }
             start += rows
         }
-        return logits
     }
 
     /// One decoder layer on the first `rows` rows of the workspace's residual stream.

@@ -16,11 +16,19 @@ final class Workspace: @unchecked Sendable {
     private(set) var compressedQ = Matrix(rows: 0, cols: 0)   // [rows, H·d]
     private(set) var compressedKV = Matrix(rows: 0, cols: 0)  // [rows, 2·Hkv·d]
     private var scoreBuffer = Matrix(rows: 0, cols: 0)
+    // A decode step's input: one token's embedding and its position.
+    let token: Matrix
+    let position: UnsafeMutablePointer<Int32>
 
     init(config: TextConfig, rows: Int) {
         self.config = config
+        token = Matrix(rows: 1, cols: config.hiddenSize)
+        position = .allocate(capacity: 1)
+        position.initialize(to: 0)
         reserve(rows: rows)
     }
+
+    deinit { position.deallocate() }
 
     /// Makes every buffer hold at least `rows` rows.
     func reserve(rows needed: Int) {
