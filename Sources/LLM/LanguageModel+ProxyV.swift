@@ -98,12 +98,7 @@ extension LanguageModel {
             // MLP for the active rows only.
             for (i, r) in activeRows.enumerated() { active.copyRow(i, from: x.row(r)) }
             Norm.rms(active, rows: activeRows.count, weight: layer.postAttentionNorm, eps: c.rmsNormEps, into: activeOut)
-            let m = activeRows.count, width = c.intermediateSize
-            layer.gateProj.apply(activeOut, rows: m, into: ws.gate)
-            layer.upProj.apply(activeOut, rows: m, into: ws.up)
-            c.hiddenAct.apply(ws.gate.data, count: m * width)
-            multiplyInPlace(ws.gate.data, ws.up.data, count: m * width)
-            layer.downProj.apply(ws.gate, rows: m, into: activeOut)
+            mlp(layer, input: activeOut, rows: activeRows.count, into: activeOut)
             for (i, r) in activeRows.enumerated() { addInPlace(x.row(r), activeOut.row(i), count: d) }
 
             // The vision tokens follow the updated proxies through this layer's VisionMLP.

@@ -186,13 +186,18 @@ public final class LanguageModel: @unchecked Sendable {
 
         // MLP block.
         Norm.rms(x, rows: n, weight: layer.postAttentionNorm, eps: c.rmsNormEps, into: normed)
-        layer.gateProj.apply(normed, rows: n, into: ws.gate)
-        layer.upProj.apply(normed, rows: n, into: ws.up)
-        let width = c.intermediateSize
-        c.hiddenAct.apply(ws.gate.data, count: n * width)
-        multiplyInPlace(ws.gate.data, ws.up.data, count: n * width)
-        layer.downProj.apply(ws.gate, rows: n, into: normed)
+        mlp(layer, input: normed, rows: n, into: normed)
         addInPlace(x.data, normed.data, count: n * c.hiddenSize)
+    }
+
+    /// down_proj(act(gate_proj(input)) ⊙ up_proj(input)) for the first `n` rows; `output` may be `input`.
+    func mlp(_ layer: DecoderLayer, input: Matrix, rows n: Int, into output: Matrix) {
+        let ws = workspace, width = config.intermediateSize
+        layer.gateProj.apply(input, rows: n, into: ws.gate)
+        layer.upProj.apply(input, rows: n, into: ws.up)
+        config.hiddenAct.apply(ws.gate.data, count: n * width)
+        multiplyInPlace(ws.gate.data, ws.up.data, count: n * width)
+        layer.downProj.apply(ws.gate, rows: n, into: output)
     }
 }
 
