@@ -80,6 +80,7 @@ public final class VisionLanguageModel: @unchecked Sendable {
     /// A checkpoint's tokenizer as transformers builds it: tokenizer.json, adjusted by
     /// tokenizer_config.json for the classes transformers 5 rebuilds (LlamaTokenizerFast).
     public static func loadTokenizer(directory: String) throws -> Tokenizer {
+        try Checkpoint.requireDirectory(directory)
         let path = directory + "/tokenizer.json", configPath = directory + "/tokenizer_config.json"
         guard FileManager.default.fileExists(atPath: path) else { throw EngineError.missingFile(path) }
         let tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: path))

@@ -32,7 +32,7 @@ struct StatsReport {
             lines.append("virtual length  \(virtual) (VTU: attention as if unmerged)")
         }
         if let p = response.proxyV {
-            lines.append(String(format: "proxyv          layers %d–%d, %d proxies, prefill %.2f of %.2f GFLOP (%.0f%% saved)",
+            lines.append(String(format: "proxyv          layers %d–%d, %d proxies, prefill %.3g of %.3g GFLOP (%.0f%% saved)",
                                 p.layers.first ?? 0, p.layers.last ?? 0, p.proxies, p.prefillFLOPs / 1e9, p.plainPrefillFLOPs / 1e9,
                                 p.savedFraction * 100))
         }
