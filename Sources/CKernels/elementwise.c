@@ -120,3 +120,30 @@ void vlm_gelu_tanh(float *x, int64_t count) {
         x[i] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
     }
 }
+
+__attribute__((target("avx512f")))
+static float stream_sum_avx512(const float *x, int64_t count) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 64 <= count; i += 64) {
+        s0 = _mm512_add_ps(s0, _mm512_loadu_ps(x + i));
+        s1 = _mm512_add_ps(s1, _mm512_loadu_ps(x + i + 16));
+        s2 = _mm512_add_ps(s2, _mm512_loadu_ps(x + i + 32));
+        s3 = _mm512_add_ps(s3, _mm512_loadu_ps(x + i + 48));
+    }
+    float total = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    for (; i < count; i++) total += x[i];
+    return total;
+}
+
+float vlm_stream_sum(const float *x, int64_t count) {
+    if (vlm_has_avx512()) return stream_sum_avx512(x, count);
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (int j = 0; j < 8; j++) s[j] += x[i + j];
+    float total = 0;
+    for (int j = 0; j < 8; j++) total += s[j];
+    for (; i < count; i++) total += x[i];
+    return total;
+}

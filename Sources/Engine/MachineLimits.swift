@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Tensor
 
@@ -48,7 +49,7 @@ public struct MachineLimits: Sendable, Encodable {
             Parallel.forParts(parts) { part in
                 let (data, partials) = box.value
                 let begin = count * part / parts, end = count * (part + 1) / parts
-                partials[part] = sum(data + begin, count: end - begin)
+                partials[part] = vlm_stream_sum(data + begin, Int64(end - begin))
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             for i in 0..<parts { sink += partials[i] }

@@ -7,7 +7,7 @@ public final class BF16Matrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let data: UnsafeMutablePointer<UInt16>
-    private let owner: AnyObject?
+    private let owner: AnyObject
 
     public init(rows: Int, cols: Int, borrowing data: UnsafeMutablePointer<UInt16>, owner: AnyObject) {
         self.rows = rows
@@ -20,12 +20,9 @@ public final class BF16Matrix: @unchecked Sendable {
     public init(rounding matrix: Matrix) {
         rows = matrix.rows
         cols = matrix.cols
-        data = .allocate(capacity: max(rows * cols, 1))
-        owner = nil
+        (data, owner) = WeightArena.shared.allocate(UInt16.self, count: rows * cols)
         vlm_f32_to_bf16(matrix.data, data, Int64(rows * cols))
     }
-
-    deinit { if owner == nil { data.deallocate() } }
 
     public var count: Int { rows * cols }
 
@@ -41,22 +38,21 @@ public final class PackedBF16Matrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let data: UnsafeMutablePointer<UInt16>
+    private let owner: AnyObject
 
     public init(rounding matrix: Matrix) {
         rows = matrix.rows
         cols = matrix.cols
-        data = .allocate(capacity: Int(vlm_bf16_packed_size(Int64(rows), Int64(cols))) / 2)
+        (data, owner) = WeightArena.shared.allocate(UInt16.self, count: Int(vlm_bf16_packed_size(Int64(rows), Int64(cols))) / 2)
         vlm_bf16_pack_f32(matrix.data, Int64(rows), Int64(cols), data)
     }
 
     public init(packing matrix: BF16Matrix) {
         rows = matrix.rows
         cols = matrix.cols
-        data = .allocate(capacity: Int(vlm_bf16_packed_size(Int64(rows), Int64(cols))) / 2)
+        (data, owner) = WeightArena.shared.allocate(UInt16.self, count: Int(vlm_bf16_packed_size(Int64(rows), Int64(cols))) / 2)
         vlm_bf16_pack_bf16(matrix.data, Int64(rows), Int64(cols), data)
     }
-
-    deinit { data.deallocate() }
 
     public var panels: Int { (rows + 31) / 32 }
     public var pairsPerRow: Int { (cols + 1) / 2 }

@@ -3,10 +3,10 @@ import Foundation
 /// A dense, row-major matrix of Float32: the one tensor type of the engine.
 ///
 /// Activations are matrices of `rows` tokens by `cols` features; weights are matrices of
-/// `[out, in]` as HuggingFace stores them. A matrix either owns its memory (allocated with
-/// 64-byte alignment for AVX-512 loads) or borrows it from an owner that keeps it alive
-/// (a memory-mapped checkpoint file). Run buffers are allocated once and reused: `rows`
-/// is the capacity, and forward passes work on the first `n` rows of a buffer.
+/// `[out, in]` as HuggingFace stores them. A matrix either owns its memory (see `AlignedMemory`)
+/// or borrows it from an owner that keeps it alive (a memory-mapped checkpoint file). Run buffers
+/// are allocated once and reused: `rows` is the capacity, and forward passes work on the first
+/// `n` rows of a buffer.
 public final class Matrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
@@ -19,11 +19,7 @@ public final class Matrix: @unchecked Sendable {
         self.rows = rows
         self.cols = cols
         let count = max(rows * cols, 1)
-        var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, count * MemoryLayout<Float>.stride) == 0, let raw else {
-            fatalError("out of memory allocating a \(rows)×\(cols) matrix")
-        }
-        data = raw.bindMemory(to: Float.self, capacity: count)
+        data = AlignedMemory.allocate(Float.self, count: count)
         data.initialize(repeating: 0, count: count)
         owner = nil
     }

@@ -34,6 +34,10 @@ void vlm_sigmoid_gate(float *x, int64_t count, float alpha);
 /// x[i] = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))) (GELU, tanh approximation).
 void vlm_gelu_tanh(float *x, int64_t count);
 
+/// Σ x[i], read as fast as the memory allows (four independent AVX-512 sums): the streaming-read
+/// probe of `vlm bench`, so its limit is what an optimal kernel could reach.
+float vlm_stream_sum(const float *x, int64_t count);
+
 /// y[r] = dot(w[r, 0..<cols], x) for r in [rowBegin, rowEnd); w is F32, row stride `ldw` elements.
 void vlm_f32_gemv(const float *w, int64_t ldw, const float *x, float *y,
                   int64_t rowBegin, int64_t rowEnd, int64_t cols);
