@@ -50,13 +50,14 @@ static void *worker(void *unused) {
     return 0;
 }
 
-void vlm_pool_run(int parts, void (*fn)(void *context, int part), void *context) {
-    if (parts <= 1 || inside_job) {
+void vlm_pool_run(int parts, int threads, void (*fn)(void *context, int part), void *context) {
+    if (parts <= 1 || threads <= 1 || inside_job) {
         for (int part = 0; part < parts; part++) fn(context, part);
         return;
     }
     pthread_mutex_lock(&pool.lock);
-    while (pool.workers < parts - 1 && pool.workers < MAX_WORKERS) {
+    int helpers = (parts < threads ? parts : threads) - 1;
+    while (pool.workers < helpers && pool.workers < MAX_WORKERS) {
         pthread_t thread;
         if (pthread_create(&thread, 0, worker, 0) != 0) break;
         pthread_detach(thread);

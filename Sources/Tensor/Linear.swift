@@ -100,7 +100,7 @@ public struct Linear: Sendable {
                                        pairs + rows.lowerBound * w.pairsPerRow)
                 }
                 let box = UnsafeSendable((UnsafePointer(pairs), w.data, y))
-                Parallel.forRanges(w.panels) { panels in
+                Parallel.forRanges(w.panels, chunksPerThread: 4) { panels in
                     let (pairs, wd, yd) = box.value
                     vlm_bf16_gemm_packed(pairs, Int64(n), Int64(inputs), wd, Int64(outputs),
                                          Int64(panels.lowerBound), Int64(panels.upperBound), yd, Int64(yStride))

@@ -7,8 +7,11 @@ public enum Parallel {
     nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
 
     /// Calls `body` on disjoint ranges covering 0..<count, concurrently when it is worth it.
-    public static func forRanges(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
-        let parts = min(threads, max(1, count / max(minimumPerThread, 1)))
+    /// With `chunksPerThread` > 1 the ranges are smaller and threads claim them as they finish,
+    /// so a thread that starts late or runs slower (memory-bound decode) takes fewer of them.
+    public static func forRanges(_ count: Int, minimumPerThread: Int = 1, chunksPerThread: Int = 1,
+                                 _ body: (Range<Int>) -> Void) {
+        let parts = min(threads * chunksPerThread, max(1, count / max(minimumPerThread, 1)))
         forParts(parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
     }
 
@@ -19,7 +22,7 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             var job = body
             withUnsafeMutablePointer(to: &job) { pointer in
-                vlm_pool_run(Int32(parts), { context, part in
+                vlm_pool_run(Int32(parts), Int32(threads), { context, part in
                     context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(part))
                 }, pointer)
             }

@@ -71,6 +71,7 @@ void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const 
 // Decode runs a few hundred tiny parallel steps per token; waking sleeping threads for each costs
 // more than the steps. Workers spin briefly for the next job before sleeping.
 
-/// Runs fn(context, part) for part in [0, parts) on the calling thread and the pool's workers,
-/// returning when all are done. The pool grows to `parts - 1` workers on first use.
-void vlm_pool_run(int parts, void (*fn)(void *context, int part), void *context);
+/// Runs fn(context, part) for part in [0, parts) on the calling thread and up to `threads - 1` of
+/// the pool's workers, each claiming the next part as it finishes; returns when all are done.
+/// The pool grows to `min(parts, threads) - 1` workers on first use.
+void vlm_pool_run(int parts, int threads, void (*fn)(void *context, int part), void *context);
