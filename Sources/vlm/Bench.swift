@@ -6,10 +6,10 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time each stage of a request against this machine's measured limits.",
         discussion: """
-            Measures a large single-precision GEMM through the engine's BLAS and a streaming memory
-            read first, then runs the request once to warm up and --runs times. Reports each stage's
-            median and range, the FLOPs it performed (from the shapes), the GFLOP/s that makes and its
-            fraction of the GEMM limit; decode tokens/s and weight bytes read per token against the
+            Measures a large single-precision GEMM through the engine's BLAS and a streaming memory \
+            read first, then runs the request once to warm up and --runs times. Reports each stage's \
+            median and range, the FLOPs it performed (from the shapes), the GFLOP/s that makes and its \
+            fraction of the GEMM limit; decode tokens/s and weight bytes read per token against the \
             memory-read limit; time to first token; peak resident memory.
             """)
 

@@ -6,9 +6,9 @@ struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find DyMU's per-block merging thresholds for a vision tower from a folder of images.",
         discussion: """
-            Runs DyMU's batch-level threshold finding: in every block the batch's best
-            (merges-per-layer × batch) token pairs merge, and the best pair left unmerged is that
-            block's sample; thresholds are the running means over all batches. LLaVA-1.5's
+            Runs DyMU's batch-level threshold finding: in every block the batch's best \
+            (merges-per-layer × batch) token pairs merge, and the best pair left unmerged is that \
+            block's sample; thresholds are the running means over all batches. LLaVA-1.5's \
             settings are 21, 16 and 8 merges per layer (DyMU low, mid, high).
             """)
 
