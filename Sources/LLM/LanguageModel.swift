@@ -182,12 +182,12 @@ public final class LanguageModel: @unchecked Sendable {
         } else {
             layer.oProj.apply(ws.attended, rows: n, into: normed)
         }
-        addInPlace(x.data, normed.data, count: n * c.hiddenSize)
+        addInPlaceParallel(x.data, normed.data, count: n * c.hiddenSize)
 
         // MLP block.
         Norm.rms(x, rows: n, weight: layer.postAttentionNorm, eps: c.rmsNormEps, into: normed)
         mlp(layer, input: normed, rows: n, into: normed)
-        addInPlace(x.data, normed.data, count: n * c.hiddenSize)
+        addInPlaceParallel(x.data, normed.data, count: n * c.hiddenSize)
     }
 
     /// down_proj(act(gate_proj(input)) ⊙ up_proj(input)) for the first `n` rows; `output` may be `input`.

@@ -6,10 +6,14 @@ public enum Norm {
     public static func rms(_ x: Matrix, rows n: Int, weight: [Float], eps: Float, into y: Matrix) {
         let d = x.cols
         weight.withUnsafeBufferPointer { w in
-            for r in 0..<n {
-                let xr = x.row(r), yr = y.row(r)
-                let scale = 1 / (sumOfSquares(xr, count: d) / Float(d) + eps).squareRoot()
-                for j in 0..<d { yr[j] = w[j] * (xr[j] * scale) }
+            let box = UnsafeSendable((x, y, w.baseAddress!))
+            Parallel.forRanges(n, minimumPerThread: 64) { rows in
+                let (x, y, w) = box.value
+                for r in rows {
+                    let xr = x.row(r), yr = y.row(r)
+                    let scale = 1 / (sumOfSquares(xr, count: d) / Float(d) + eps).squareRoot()
+                    for j in 0..<d { yr[j] = w[j] * (xr[j] * scale) }
+                }
             }
         }
     }
@@ -19,14 +23,16 @@ public enum Norm {
         let d = x.cols
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
-                for r in 0..<n {
-                    let xr = x.row(r), yr = y.row(r)
-                    let mean = sum(xr, count: d) / Float(d)
-                    var variance: Float = 0
-                    for j in 0..<d { let c = xr[j] - mean; variance += c * c }
-                    variance /= Float(d)
-                    let scale = 1 / (variance + eps).squareRoot()
-                    for j in 0..<d { yr[j] = (xr[j] - mean) * scale * w[j] + b[j] }
+                let box = UnsafeSendable((x, y, w.baseAddress!, b.baseAddress!))
+                Parallel.forRanges(n, minimumPerThread: 64) { rows in
+                    let (x, y, w, b) = box.value
+                    for r in rows {
+                        let xr = x.row(r), yr = y.row(r)
+                        let mean = sum(xr, count: d) / Float(d)
+                        let variance = sumOfSquaredDeviations(xr, from: mean, count: d) / Float(d)
+                        let scale = 1 / (variance + eps).squareRoot()
+                        for j in 0..<d { yr[j] = (xr[j] - mean) * scale * w[j] + b[j] }
+                    }
                 }
             }
         }
@@ -58,6 +64,21 @@ public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
     }
     var total = acc.sum()
     while i < count { total += x[i] * x[i]; i += 1 }
+    return total
+}
+
+@inline(__always)
+public func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, from mean: Float, count: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    let m = SIMD16<Float>(repeating: mean)
+    var i = 0
+    while i + 16 <= count {
+        let c = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) - m
+        acc += c * c
+        i += 16
+    }
+    var total = acc.sum()
+    while i < count { let c = x[i] - mean; total += c * c; i += 1 }
     return total
 }
 

@@ -137,7 +137,7 @@ public final class VisionTower: @unchecked Sendable {
                   mask: .none, keyBias: keyBias,
                   output: attended.data, outputStride: c, scores: scores, probabilities: probabilities)
         layer.outProj.apply(attended, rows: n, into: normed)
-        addInPlace(x.data, normed.data, count: n * c)
+        addInPlaceParallel(x.data, normed.data, count: n * c)
         return k
     }
 
@@ -148,6 +148,6 @@ public final class VisionTower: @unchecked Sendable {
         layer.fc1.apply(normed, rows: n, into: hidden)
         config.hiddenAct.apply(hidden.data, count: n * config.intermediateSize)
         layer.fc2.apply(hidden, rows: n, into: normed)
-        addInPlace(x.data, normed.data, count: n * c)
+        addInPlaceParallel(x.data, normed.data, count: n * c)
     }
 }
