@@ -88,7 +88,7 @@ extension LanguageModel {
                                                       queryGroups: queryGroupPointer.baseAddress!, keyGroups: keyGroupPointer.baseAddress!,
                                                       allowed: Self.allowedGroups),
                                   output: ws.attended.data, outputStride: c.qDim,
-                                  scores: ws.scores(count: activeRows.count * total * (activeRows.count <= attentionDirectQueries ? c.headCount : 1)))
+                                  scores: ws.scores(count: attentionScratchCount(shape: AttentionShape(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim), queryCount: activeRows.count, keyCount: total)))
                     }
                 }
             }

@@ -169,12 +169,13 @@ public final class LanguageModel: @unchecked Sendable {
         rope.apply(ws.q.data, stride: c.qDim, rows: queries, heads: c.headCount, positions: positions.baseAddress!)
         rope.apply(keys.row(first), stride: c.kvDim, rows: queries, heads: c.kvHeadCount, positions: positions.baseAddress!)
         let keyCount = first + queries
-        attention(shape: AttentionShape(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim),
+        let shape = AttentionShape(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+        attention(shape: shape,
                   queries: ws.q.data, queryStride: c.qDim, queryCount: queries,
                   keys: keys.data, values: values.data, kvStride: c.kvDim, keyCount: keyCount,
                   mask: .causal(queryPositions: positions.baseAddress!, keyPositions: cache.positions),
                   output: ws.attended.data, outputStride: c.qDim,
-                  scores: ws.scores(count: queries * keyCount * (queries <= attentionDirectQueries ? c.headCount : 1)))
+                  scores: ws.scores(count: attentionScratchCount(shape: shape, queryCount: queries, keyCount: keyCount)))
         if let expansion {
             // Re-merge: each compressed row takes the mean of its virtual rows' outputs.
             groupMean(ws.attended, rows: expansion, into: ws.compressedQ, groups: n)

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Which keys a query may see.
@@ -32,8 +33,7 @@ public struct AttentionShape: Sendable {
 ///
 /// Q rows are `heads · headDim` wide (stride `queryStride`); K and V rows are `kvHeads · headDim`
 /// wide (stride `kvStride`). `keyBias` (one value per key, e.g. DToMe's log-size) is added to the
-/// logits before the softmax. `scores` must hold queryCount × keyCount floats, and heads × that
-/// for decode steps (queryCount ≤ `attentionDirectQueries`), whose heads run in parallel.
+/// logits before the softmax. `scores` is scratch of `attentionScratchCount(…)` floats.
 /// `probabilities(head, p)` sees each head's softmax output (VisionZip reads the class token's row).
 public func attention(
     shape: AttentionShape,
@@ -69,6 +69,14 @@ public func attention(
         }
         return
     }
+    guard let probabilities else {
+        blockedAttention(shape: shape, queries: q, queryStride: queryStride, queryCount: queryCount,
+                         keys: k, values: v, kvStride: kvStride, keyCount: keyCount, mask: mask, keyBias: keyBias,
+                         output: output, outputStride: outputStride, scratch: scores)
+        return
+    }
+    // An observed layer (VisionZip reads each head's whole probability matrix): head by head
+    // through OpenBLAS, the matrix kept until the observer has seen it.
     for h in 0..<shape.heads {
         let g = h / group
         BLAS.gemmTransposedB(m: queryCount, n: keyCount, k: d, alpha: shape.scale,
@@ -85,12 +93,90 @@ public func attention(
                 softmaxInPlace(row, count: keyCount)
             }
         }
-        probabilities?(h, scores)
+        probabilities(h, scores)
         BLAS.gemm(m: queryCount, n: d, k: keyCount,
                   a: scores, lda: keyCount,
                   b: v + g * d, ldb: kvStride,
                   c: output + h * d, ldc: outputStride)
     }
+}
+
+/// Prefill and vision towers: every (head, block of queries) is one task for one thread, with
+/// register-tiled kernels for Q Kᵀ and P V (CKernels' attention.c). Products this thin (k or n
+/// equal to the head dimension) ran at a fraction of the GEMM rate through OpenBLAS, one head at
+/// a time. Each K/V head's keys are packed once; each thread keeps its block's scores in its own
+/// slice of `scratch`, and keys that no query of a causal block may see are skipped.
+private func blockedAttention(
+    shape: AttentionShape,
+    queries q: UnsafePointer<Float>, queryStride: Int, queryCount: Int,
+    keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, kvStride: Int, keyCount: Int,
+    mask: AttentionMask, keyBias: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>, outputStride: Int,
+    scratch: UnsafeMutablePointer<Float>
+) {
+    let d = shape.headDim, group = shape.heads / shape.kvHeads
+    let packedSize = Int(vlm_attention_packed_keys_size(Int64(keyCount), Int64(d)))
+    let packedKeys = scratch, slices = scratch + shape.kvHeads * packedSize
+    let keysBox = UnsafeSendable((k, packedKeys))
+    Parallel.forRanges(shape.kvHeads) { heads in
+        let (k, packedKeys) = keysBox.value
+        for g in heads {
+            vlm_attention_pack_keys(k + g * d, Int64(kvStride), Int64(keyCount), Int64(d), packedKeys + g * packedSize)
+        }
+    }
+
+    let blockRows = min(queryCount, attentionBlockRows)
+    let blocks = (queryCount + blockRows - 1) / blockRows, tasks = shape.heads * blocks
+    let parts = min(Parallel.threads, tasks)
+    let box = UnsafeSendable((q, v, output, keyBias, mask, packedKeys, slices))
+    Parallel.forParts(parts) { part in
+        let (q, v, output, keyBias, mask, packedKeys, slices) = box.value
+        let scores = slices + part * blockRows * keyCount
+        for task in stride(from: part, to: tasks, by: parts) {
+            let h = task / blocks, g = h / group
+            let first = (task % blocks) * blockRows, rows = min(blockRows, queryCount - first)
+            let visible = visibleKeys(mask, queries: first..<(first + rows), keyCount: keyCount)
+            let out = output + first * outputStride + h * d
+            vlm_attention_scores(q + first * queryStride + h * d, Int64(queryStride), Int64(rows),
+                                 packedKeys + g * packedSize, Int64(visible), Int64(d), shape.scale,
+                                 scores, Int64(visible))
+            for i in 0..<rows {
+                let row = scores + i * visible
+                if let keyBias { addInPlace(row, keyBias, count: visible) }
+                applyMask(mask, row: row, query: first + i, keyCount: visible)
+                softmaxInPlace(row, count: visible)
+            }
+            vlm_attention_values(scores, Int64(visible), Int64(rows), v + g * d, Int64(kvStride), Int64(visible),
+                                 Int64(d), out, Int64(outputStride))
+        }
+    }
+}
+
+/// Queries per task of the blocked path: 64 rows of scores for 600 keys (150 KB) stay in L2.
+let attentionBlockRows = 64
+
+/// Floats of `scores` scratch that `attention` needs for these sizes.
+public func attentionScratchCount(shape: AttentionShape, queryCount: Int, keyCount: Int) -> Int {
+    if queryCount <= attentionDirectQueries { return shape.heads * queryCount * keyCount }
+    let packedKeys = shape.kvHeads * Int(vlm_attention_packed_keys_size(Int64(keyCount), Int64(shape.headDim)))
+    let blocked = packedKeys + Parallel.threads * min(queryCount, attentionBlockRows) * keyCount
+    return max(blocked, queryCount * keyCount)  // an observed layer keeps one head's whole matrix
+}
+
+/// How many leading keys a block of queries may see at all: keys after the last one visible to
+/// the block's latest query are masked for every query of the block.
+func visibleKeys(_ mask: AttentionMask, queries: Range<Int>, keyCount: Int) -> Int {
+    let queryPositions: UnsafePointer<Int32>, keyPositions: UnsafePointer<Int32>
+    switch mask {
+    case .none: return keyCount
+    case let .causal(qp, kp): (queryPositions, keyPositions) = (qp, kp)
+    case let .causalGroups(qp, kp, _, _, _): (queryPositions, keyPositions) = (qp, kp)
+    }
+    var latest = Int32.min
+    for i in queries { latest = max(latest, queryPositions[i]) }
+    var count = keyCount
+    while count > 0 && keyPositions[count - 1] > latest { count -= 1 }
+    return count
 }
 
 /// Queries up to which `attention` takes its decode path.

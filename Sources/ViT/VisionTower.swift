@@ -47,7 +47,8 @@ public final class VisionTower: @unchecked Sendable {
         attended = Matrix(rows: n, cols: c)
         hidden = Matrix(rows: n, cols: config.intermediateSize)
         patches = Matrix(rows: config.patchCount, cols: config.channels * p * p)
-        scores = .allocate(capacity: n * n)
+        let shape = AttentionShape(heads: config.headCount, kvHeads: config.headCount, headDim: config.headDim)
+        scores = .allocate(capacity: attentionScratchCount(shape: shape, queryCount: n, keyCount: n))
     }
 
     deinit { scores.deallocate() }

@@ -67,6 +67,23 @@ void vlm_bf16_pair_rows(const float *a, int64_t lda, int64_t m, int64_t cols, ui
 void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const uint16_t *packed, int64_t rows,
                           int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc);
 
+// ---- Attention for one head and a block of queries (attention.c), exact F32 ------------------------
+
+/// Floats that `vlm_attention_pack_keys` writes for `keys` keys of `d` dimensions.
+int64_t vlm_attention_packed_keys_size(int64_t keys, int64_t d);
+
+/// Packs one head's keys (row j at k + j·ldk, d values) into panels of 32 keys, dimension-major.
+void vlm_attention_pack_keys(const float *k, int64_t ldk, int64_t keys, int64_t d, float *packed);
+
+/// s[i·lds + j] = scale · Σ_t q[i·ldq + t] · key_j[t] for i < m and j < keys (keys from
+/// vlm_attention_pack_keys with the same d).
+void vlm_attention_scores(const float *q, int64_t ldq, int64_t m, const float *packedKeys, int64_t keys,
+                          int64_t d, float scale, float *s, int64_t lds);
+
+/// o[i·ldo + t] = Σ_j p[i·ldp + j] · v[j·ldv + t] for i < m and t < d.
+void vlm_attention_values(const float *p, int64_t ldp, int64_t m, const float *v, int64_t ldv, int64_t keys,
+                          int64_t d, float *o, int64_t ldo);
+
 // ---- A small spinning thread pool ---------------------------------------------------------------
 // Decode runs a few hundred tiny parallel steps per token; waking sleeping threads for each costs
 // more than the steps. Workers spin briefly for the next job before sleeping.
