@@ -37,6 +37,7 @@ void vlm_attention_pack_keys(const float *k, int64_t ldk, int64_t keys, int64_t 
         for (int64_t t = 0; t < d; t++) {                                                               \
             __m512 k0 = _mm512_loadu_ps(panel + t * KEYS_PER_PANEL);                                    \
             __m512 k1 = _mm512_loadu_ps(panel + t * KEYS_PER_PANEL + 16);                               \
+            _Pragma("clang loop unroll(full)")                                                          \
             for (int i = 0; i < MR; i++) {                                                              \
                 __m512 qi = _mm512_set1_ps(q[i * ldq + t]);                                             \
                 acc0[i] = _mm512_fmadd_ps(qi, k0, acc0[i]);                                             \
@@ -91,10 +92,13 @@ void vlm_attention_scores(const float *q, int64_t ldq, int64_t m, const float *p
             for (int c = 0; c < V; c++) acc[i][c] = _mm512_setzero_ps();                                 \
         for (int64_t j = 0; j < keys; j++) {                                                             \
             __m512 vj[V];                                                                                \
+            _Pragma("clang loop unroll(full)")                                                           \
             for (int c = 0; c < V; c++)                                                                  \
                 vj[c] = _mm512_maskz_loadu_ps(c == V - 1 ? last : 0xFFFF, v + j * ldv + 16 * c);         \
+            _Pragma("clang loop unroll(full)")                                                           \
             for (int i = 0; i < MR; i++) {                                                               \
                 __m512 pij = _mm512_set1_ps(p[i * ldp + j]);                                             \
+                _Pragma("clang loop unroll(full)")                                                       \
                 for (int c = 0; c < V; c++) acc[i][c] = _mm512_fmadd_ps(pij, vj[c], acc[i][c]);          \
             }                                                                                            \
         }                                                                                                \

@@ -131,13 +131,16 @@ private func blockedAttention(
     let box = UnsafeSendable((q, v, output, keyBias, mask, packedKeys, slices))
     Parallel.forParts(parts) { part in
         let (q, v, output, keyBias, mask, packedKeys, slices) = box.value
-        let scores = slices + part * blockRows * keyCount
+        // The thread's slice: the block's scores, then its queries copied together. Rows of a
+        // tower's queries lie 4 KB apart and would all fall in one L1 set.
+        let scores = slices + part * blockRows * (keyCount + d), queries = scores + blockRows * keyCount
         for task in stride(from: part, to: tasks, by: parts) {
             let h = task / blocks, g = h / group
             let first = (task % blocks) * blockRows, rows = min(blockRows, queryCount - first)
             let visible = visibleKeys(mask, queries: first..<(first + rows), keyCount: keyCount)
             let out = output + first * outputStride + h * d
-            vlm_attention_scores(q + first * queryStride + h * d, Int64(queryStride), Int64(rows),
+            for i in 0..<rows { (queries + i * d).update(from: q + (first + i) * queryStride + h * d, count: d) }
+            vlm_attention_scores(queries, Int64(d), Int64(rows),
                                  packedKeys + g * packedSize, Int64(visible), Int64(d), shape.scale,
                                  scores, Int64(visible))
             for i in 0..<rows {
@@ -159,7 +162,7 @@ let attentionBlockRows = 64
 public func attentionScratchCount(shape: AttentionShape, queryCount: Int, keyCount: Int) -> Int {
     if queryCount <= attentionDirectQueries { return shape.heads * queryCount * keyCount }
     let packedKeys = shape.kvHeads * Int(vlm_attention_packed_keys_size(Int64(keyCount), Int64(shape.headDim)))
-    let blocked = packedKeys + Parallel.threads * min(queryCount, attentionBlockRows) * keyCount
+    let blocked = packedKeys + Parallel.threads * min(queryCount, attentionBlockRows) * (keyCount + shape.headDim)
     return max(blocked, queryCount * keyCount)  // an observed layer keeps one head's whole matrix
 }
 
