@@ -76,12 +76,20 @@ void vlm_bf16_pair_rows(const float *a, int64_t lda, int64_t m, int64_t cols, ui
 }
 
 // One micro-tile: MR rows of A against one panel (32 outputs, two zmm accumulators per row).
+// `next` (when not null) is the C tile that comes after this one, `nextRows` rows of it: its lines
+// are requested for writing while this tile computes. Without that, the stores of a tile whose C
+// rows lie 8 KB or more apart (outputs a multiple of 2048) wait for their lines at every tile.
 #define MICRO(MR)                                                                                    \
     __attribute__((target("avx512f,avx512bf16")))                                                  \
     static void tile##MR(const uint32_t *a, int64_t pairs, const uint16_t *b, float *c, int64_t ldc, \
-                         __mmask16 mask0, __mmask16 mask1) {                                         \
+                         __mmask16 mask0, __mmask16 mask1, const float *next, int64_t nextRows) {    \
         __m512 acc0[MR], acc1[MR];                                                                   \
         for (int i = 0; i < MR; i++) { acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps(); } \
+        if (next)                                                                                    \
+            for (int64_t i = 0; i < nextRows; i++) {                                                 \
+                _mm_prefetch((const char *)(next + i * ldc), _MM_HINT_ET0);                          \
+                _mm_prefetch((const char *)(next + i * ldc + 16), _MM_HINT_ET0);                     \
+            }                                                                                        \
         for (int64_t q = 0; q < pairs; q++) {                                                        \
             __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + q * 64);                                  \
             __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + q * 64 + 32);                             \
@@ -100,6 +108,9 @@ MICRO(8)
 MICRO(4)
 MICRO(2)
 MICRO(1)
+
+// Rows of the micro-tile that starts with `left` rows to go: 8 while they last, then 4, 2, 1.
+static inline int64_t tile_rows(int64_t left) { return left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1; }
 
 static inline float bf16_value(uint16_t v) {
     uint32_t bits = (uint32_t)v << 16;
@@ -138,10 +149,20 @@ void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const 
         __mmask16 mask0 = (__mmask16)(valid >= 16 ? 0xFFFF : (1u << valid) - 1);
         __mmask16 mask1 = (__mmask16)(valid <= 16 ? 0 : valid >= 32 ? 0xFFFF : (1u << (valid - 16)) - 1);
         float *out = c + p * PANEL;
-        int64_t i = 0;
-        for (; i + 8 <= m; i += 8) tile8(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
-        for (; i + 4 <= m; i += 4) tile4(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
-        for (; i + 2 <= m; i += 2) tile2(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
-        for (; i < m; i++) tile1(pairs + i * count, count, b, out + i * ldc, ldc, mask0, mask1);
+        for (int64_t i = 0; i < m;) {
+            int64_t mr = tile_rows(m - i);
+            // The tile after this one: the next rows of this panel, or the first of the next panel.
+            const float *next = i + mr < m ? out + (i + mr) * ldc : p + 1 < panelEnd ? c + (p + 1) * PANEL : 0;
+            int64_t nextRows = i + mr < m ? tile_rows(m - i - mr) : tile_rows(m);
+            const uint32_t *a = pairs + i * count;
+            float *o = out + i * ldc;
+            switch (mr) {
+            case 8: tile8(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
+            case 4: tile4(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
+            case 2: tile2(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
+            default: tile1(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
+            }
+            i += mr;
+        }
     }
 }
