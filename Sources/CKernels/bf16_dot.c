@@ -75,16 +75,20 @@ void vlm_bf16_pair_rows(const float *a, int64_t lda, int64_t m, int64_t cols, ui
     }
 }
 
-// One micro-tile: MR rows of A against one panel (32 outputs, two zmm accumulators per row).
+// One micro-tile: MR rows of A against one panel (32 outputs, two zmm accumulators per row), the
+// accumulators starting from the panel's 32 biases (or zero).
 // `next` (when not null) is the C tile that comes after this one, `nextRows` rows of it: its lines
 // are requested for writing while this tile computes. Without that, the stores of a tile whose C
 // rows lie 8 KB or more apart (outputs a multiple of 2048) wait for their lines at every tile.
 #define MICRO(MR)                                                                                    \
     __attribute__((target("avx512f,avx512bf16")))                                                  \
     static void tile##MR(const uint32_t *a, int64_t pairs, const uint16_t *b, float *c, int64_t ldc, \
-                         __mmask16 mask0, __mmask16 mask1, const float *next, int64_t nextRows) {    \
+                         __mmask16 mask0, __mmask16 mask1, const float *bias, const float *next,     \
+                         int64_t nextRows) {                                                         \
         __m512 acc0[MR], acc1[MR];                                                                   \
-        for (int i = 0; i < MR; i++) { acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps(); } \
+        __m512 init0 = bias ? _mm512_maskz_loadu_ps(mask0, bias) : _mm512_setzero_ps();              \
+        __m512 init1 = bias ? _mm512_maskz_loadu_ps(mask1, bias + 16) : _mm512_setzero_ps();         \
+        for (int i = 0; i < MR; i++) { acc0[i] = init0; acc1[i] = init1; }                           \
         if (next)                                                                                    \
             for (int64_t i = 0; i < nextRows; i++) {                                                 \
                 _mm_prefetch((const char *)(next + i * ldc), _MM_HINT_ET0);                          \
@@ -121,11 +125,11 @@ static inline float bf16_value(uint16_t v) {
 
 // Without AVX512_BF16: the same products, one at a time (same rounding of the inputs, F32 sums).
 static void gemm_packed_scalar(const uint32_t *pairs, int64_t m, int64_t count, const uint16_t *packed, int64_t rows,
-                               int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc) {
+                               const float *bias, int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc) {
     for (int64_t p = panelBegin; p < panelEnd; p++)
         for (int64_t r = 0; r < PANEL && p * PANEL + r < rows; r++)
             for (int64_t i = 0; i < m; i++) {
-                float sum = 0;
+                float sum = bias ? bias[p * PANEL + r] : 0;
                 for (int64_t q = 0; q < count; q++) {
                     const uint16_t *w = packed + ((p * count + q) * PANEL + r) * 2;
                     uint32_t a = pairs[i * count + q];
@@ -136,10 +140,10 @@ static void gemm_packed_scalar(const uint32_t *pairs, int64_t m, int64_t count, 
 }
 
 void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const uint16_t *packed, int64_t rows,
-                          int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc) {
+                          const float *bias, int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc) {
     int64_t count = (cols + 1) / 2;
     if (!vlm_has_avx512_bf16()) {
-        gemm_packed_scalar(pairs, m, count, packed, rows, panelBegin, panelEnd, c, ldc);
+        gemm_packed_scalar(pairs, m, count, packed, rows, bias, panelBegin, panelEnd, c, ldc);
         return;
     }
     for (int64_t p = panelBegin; p < panelEnd; p++) {
@@ -149,6 +153,7 @@ void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const 
         __mmask16 mask0 = (__mmask16)(valid >= 16 ? 0xFFFF : (1u << valid) - 1);
         __mmask16 mask1 = (__mmask16)(valid <= 16 ? 0 : valid >= 32 ? 0xFFFF : (1u << (valid - 16)) - 1);
         float *out = c + p * PANEL;
+        const float *pb = bias ? bias + p * PANEL : 0;
         for (int64_t i = 0; i < m;) {
             int64_t mr = tile_rows(m - i);
             // The tile after this one: the next rows of this panel, or the first of the next panel.
@@ -157,10 +162,10 @@ void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const 
             const uint32_t *a = pairs + i * count;
             float *o = out + i * ldc;
             switch (mr) {
-            case 8: tile8(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
-            case 4: tile4(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
-            case 2: tile2(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
-            default: tile1(a, count, b, o, ldc, mask0, mask1, next, nextRows); break;
+            case 8: tile8(a, count, b, o, ldc, mask0, mask1, pb, next, nextRows); break;
+            case 4: tile4(a, count, b, o, ldc, mask0, mask1, pb, next, nextRows); break;
+            case 2: tile2(a, count, b, o, ldc, mask0, mask1, pb, next, nextRows); break;
+            default: tile1(a, count, b, o, ldc, mask0, mask1, pb, next, nextRows); break;
             }
             i += mr;
         }

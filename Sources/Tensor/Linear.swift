@@ -90,22 +90,32 @@ public struct Linear: Sendable {
             }
         case let .packedBF16(w):
             // Activations rounded to BF16 pairs once (on the stack for a decode step's single row),
-            // then output panels split over the threads.
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n * w.pairsPerRow) { buffer in
-                let pairs = buffer.baseAddress!
-                let rowsBox = UnsafeSendable((x, pairs))
-                Parallel.forRanges(n, minimumPerThread: 32) { rows in
-                    let (x, pairs) = rowsBox.value
-                    vlm_bf16_pair_rows(x + rows.lowerBound * xStride, Int64(xStride), Int64(rows.count), Int64(inputs),
-                                       pairs + rows.lowerBound * w.pairsPerRow)
-                }
-                let box = UnsafeSendable((UnsafePointer(pairs), w.data, y))
-                Parallel.forRanges(w.panels, chunksPerThread: 4) { panels in
-                    let (pairs, wd, yd) = box.value
-                    vlm_bf16_gemm_packed(pairs, Int64(n), Int64(inputs), wd, Int64(outputs),
-                                         Int64(panels.lowerBound), Int64(panels.upperBound), yd, Int64(yStride))
+            // then output panels split over the threads, the bias added inside the product.
+            // Products of many rows take small chunks (a panel or a few): a thread that starts late
+            // (woken from sleep) leaves at most one chunk's work to the other at the end.
+            func product(_ bias: UnsafePointer<Float>?) {
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n * w.pairsPerRow) { buffer in
+                    let pairs = buffer.baseAddress!
+                    let rowsBox = UnsafeSendable((x, pairs))
+                    Parallel.forRanges(n, minimumPerThread: 32) { rows in
+                        let (x, pairs) = rowsBox.value
+                        vlm_bf16_pair_rows(x + rows.lowerBound * xStride, Int64(xStride), Int64(rows.count), Int64(inputs),
+                                           pairs + rows.lowerBound * w.pairsPerRow)
+                    }
+                    let box = UnsafeSendable((UnsafePointer(pairs), w.data, bias, y))
+                    Parallel.forRanges(w.panels, chunksPerThread: n == 1 ? 4 : 16) { panels in
+                        let (pairs, wd, bias, yd) = box.value
+                        vlm_bf16_gemm_packed(pairs, Int64(n), Int64(inputs), wd, Int64(outputs), bias,
+                                             Int64(panels.lowerBound), Int64(panels.upperBound), yd, Int64(yStride))
+                    }
                 }
             }
+            if let bias {
+                bias.withUnsafeBufferPointer { product($0.baseAddress!) }
+            } else {
+                product(nil)
+            }
+            return
         }
         if let bias {
             bias.withUnsafeBufferPointer { b in

@@ -62,10 +62,11 @@ void vlm_bf16_pack_bf16(const uint16_t *w, int64_t rows, int64_t cols, uint16_t 
 /// Rounds `m` rows of `a` (row stride `lda`) to BF16 pairs: `pairs` [m, ceil(cols/2)] of uint32.
 void vlm_bf16_pair_rows(const float *a, int64_t lda, int64_t m, int64_t cols, uint32_t *pairs);
 
-/// C[i, j] = Σ_k A[i, k] · W[j, k] for i < m and output rows j in panels [panelBegin, panelEnd)
-/// (panel p holds rows 32p ..< 32p + 32, cut at `rows`). `pairs` from vlm_bf16_pair_rows.
+/// C[i, j] = bias[j] + Σ_k A[i, k] · W[j, k] for i < m and output rows j in panels [panelBegin, panelEnd)
+/// (panel p holds rows 32p ..< 32p + 32, cut at `rows`); `bias` [rows] may be null (zero). `pairs`
+/// from vlm_bf16_pair_rows.
 void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const uint16_t *packed, int64_t rows,
-                          int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc);
+                          const float *bias, int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc);
 
 // ---- Attention for one head and a block of queries (attention.c), exact F32 ------------------------
 
