@@ -33,19 +33,26 @@ public struct RotaryEmbedding: Sendable {
     /// Rotates `heads` head vectors laid out contiguously in each of `rows` rows (row stride `stride`),
     /// row r at position `positions[r]`.
     public func apply(_ x: UnsafeMutablePointer<Float>, stride: Int, rows: Int, heads: Int, positions: UnsafePointer<Int32>) {
-        let half = headDim / 2
+        let half = headDim / 2, headDim = headDim
+        for r in 0..<rows {
+            precondition(positions[r] >= 0 && Int(positions[r]) < maxPositions,
+                         "position \(positions[r]) outside the RoPE table of \(maxPositions)")
+        }
         cosTable.withUnsafeBufferPointer { cosines in
             sinTable.withUnsafeBufferPointer { sines in
-                for r in 0..<rows {
-                    let p = Int(positions[r])
-                    precondition(p >= 0 && p < maxPositions, "position \(p) outside the RoPE table of \(maxPositions)")
-                    let c = cosines.baseAddress! + p * half, s = sines.baseAddress! + p * half
-                    for h in 0..<heads {
-                        let v = x + r * stride + h * headDim
-                        for i in 0..<half {
-                            let a = v[i], b = v[i + half]
-                            v[i] = a * c[i] - b * s[i]
-                            v[i + half] = b * c[i] + a * s[i]
+                let box = UnsafeSendable((x, positions, cosines.baseAddress!, sines.baseAddress!))
+                Parallel.forRanges(rows, minimumPerThread: 32) { range in
+                    let (x, positions, cosines, sines) = box.value
+                    for r in range {
+                        let p = Int(positions[r])
+                        let c = cosines + p * half, s = sines + p * half
+                        for h in 0..<heads {
+                            let v = x + r * stride + h * headDim
+                            for i in 0..<half {
+                                let a = v[i], b = v[i + half]
+                                v[i] = a * c[i] - b * s[i]
+                                v[i + half] = b * c[i] + a * s[i]
+                            }
                         }
                     }
                 }
