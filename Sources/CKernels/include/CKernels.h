@@ -85,6 +85,41 @@ void vlm_attention_scores(const float *q, int64_t ldq, int64_t m, const float *p
 void vlm_attention_values(const float *p, int64_t ldp, int64_t m, const float *v, int64_t ldv, int64_t keys,
                           int64_t d, float *o, int64_t ldo);
 
+// ---- Exact F32 products against packed weights -------------------------------------------------
+// Weights are packed once into panels of 32 output rows, all input columns of a panel contiguous:
+// panel p holds W[32p + r, k] at (p · cols + k) · 32 + r (rows past the end are zero), so one
+// 128-byte load gives the 32 rows' weights for one input column. BF16-stored weights may stay in
+// BF16 panels (2 bytes a weight), where rows r and r + 16 share a 32-bit lane: element
+// (p · cols + k) · 32 + 2(r mod 16) + r / 16. They are widened to F32 in registers, which is exact,
+// so both forms compute the same F32 products; activations are used as they are (not rounded).
+
+/// Elements of the packed form of a [rows, cols] matrix (either storage).
+int64_t vlm_f32_panel_elements(int64_t rows, int64_t cols);
+
+/// Packs row-major F32 `w` [rows, cols] into F32 panels.
+void vlm_f32_pack(const float *w, int64_t rows, int64_t cols, float *packed);
+
+/// Packs row-major BF16 `w` [rows, cols] into BF16 panels.
+void vlm_f32_pack_bf16(const uint16_t *w, int64_t rows, int64_t cols, uint16_t *packed);
+
+/// C[i, j] = bias[j] + Σ_k A[i, k] · W[j, k] for i < m and output rows j in panels
+/// [panelBegin, panelEnd) (panel p holds rows 32p ..< 32p + 32, cut at `rows`), in F32 with FMA;
+/// `bias` may be null (no bias). A is row-major with row stride `lda`, C with row stride `ldc`;
+/// `packed` from vlm_f32_pack.
+void vlm_f32_gemm_packed(const float *a, int64_t lda, int64_t m, int64_t cols, const float *packed, int64_t rows,
+                         const float *bias, int64_t panelBegin, int64_t panelEnd, float *c, int64_t ldc);
+
+/// The same with BF16 panels from vlm_f32_pack_bf16.
+void vlm_f32_gemm_packed_bf16(const float *a, int64_t lda, int64_t m, int64_t cols, const uint16_t *packed,
+                              int64_t rows, const float *bias, int64_t panelBegin, int64_t panelEnd, float *c,
+                              int64_t ldc);
+
+/// The portable path of both (used without AVX-512; callable anywhere, for tests): `packed` holds
+/// BF16 panels when `bf16` is 1, F32 panels when it is 0.
+void vlm_f32_gemm_packed_portable(const float *a, int64_t lda, int64_t m, int64_t cols, const void *packed,
+                                  int bf16, int64_t rows, const float *bias, int64_t panelBegin, int64_t panelEnd,
+                                  float *c, int64_t ldc);
+
 // ---- A small spinning thread pool ---------------------------------------------------------------
 // Decode runs a few hundred tiny parallel steps per token; waking sleeping threads for each costs
 // more than the steps. Workers spin briefly for the next job before sleeping.
