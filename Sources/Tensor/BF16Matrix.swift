@@ -1,8 +1,8 @@
 import CKernels
 import Foundation
 
-/// A row-major matrix of BF16 values: weights kept at half the bytes of Float32, either borrowed
-/// from a mapped BF16 checkpoint or rounded from Float32 at load (`--weights bf16`).
+/// A row-major matrix of BF16 values, borrowed from a mapped BF16 checkpoint (to be packed) or
+/// rounded from Float32.
 public final class BF16Matrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
@@ -25,11 +25,6 @@ public final class BF16Matrix: @unchecked Sendable {
     }
 
     public var count: Int { rows * cols }
-
-    /// Rows [first, first + n) widened to Float32 into `destination` (row stride `cols`).
-    public func widenRows(_ first: Int, count n: Int, into destination: UnsafeMutablePointer<Float>) {
-        vlm_bf16_to_f32(data + first * cols, destination, Int64(n * cols))
-    }
 }
 
 /// A weight matrix in BF16, packed for AVX512_BF16 dot products (see CKernels.h): panels of 32
@@ -60,8 +55,8 @@ public final class PackedBF16Matrix: @unchecked Sendable {
 
 /// How weights are kept in memory and multiplied.
 public enum WeightPrecision: String, Sendable, CaseIterable {
-    /// As the checkpoint stores them, multiplied exactly in F32: F32 stays; BF16 stays BF16 in
-    /// memory and is widened block by block; F16 is widened to F32 at load.
+    /// As the checkpoint stores them, multiplied exactly in F32: F32 stays F32; BF16 stays BF16
+    /// in memory and is widened in registers (exact); F16 is widened to F32 at load.
     case asStored = "stored"
     /// BF16 for every Linear layer, multiplied with BF16 dot-product instructions (AVX512_BF16):
     /// half the bytes of F32 and about twice the arithmetic rate, with the activations rounded

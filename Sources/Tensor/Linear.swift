@@ -1,11 +1,12 @@
 import CKernels
 
-/// A fully connected layer, y = x · Wᵀ + b, with W stored `[out, in]` as HuggingFace saves it,
-/// in Float32 or BF16.
+/// A fully connected layer, y = x · Wᵀ + b, with W `[out, in]` as HuggingFace saves it, packed
+/// at load for the engine's own kernels.
 public struct Linear: Sendable {
     public enum Weight: Sendable {
-        case f32(Matrix)
-        case bf16(BF16Matrix)
+        /// Exact F32 products (weights in F32 or BF16 panels).
+        case packedF32(PackedF32Matrix)
+        /// BF16 dot products (activations rounded to BF16 inside each product).
         case packedBF16(PackedBF16Matrix)
     }
 
@@ -17,16 +18,16 @@ public struct Linear: Sendable {
     public init(weight: Weight, bias: [Float]? = nil) {
         self.weight = weight
         switch weight {
-        case let .f32(m): (outputs, inputs) = (m.rows, m.cols)
-        case let .bf16(m): (outputs, inputs) = (m.rows, m.cols)
+        case let .packedF32(m): (outputs, inputs) = (m.rows, m.cols)
         case let .packedBF16(m): (outputs, inputs) = (m.rows, m.cols)
         }
         precondition(bias == nil || bias!.count == outputs, "bias length must equal the output size")
         self.bias = bias
     }
 
+    /// A layer with exact F32 products of `weight` (packed into F32 panels).
     public init(weight: Matrix, bias: [Float]? = nil) {
-        self.init(weight: .f32(weight), bias: bias)
+        self.init(weight: .packedF32(PackedF32Matrix(packing: weight)), bias: bias)
     }
 
     /// Loads `<name>.weight` [out, in] and, when `bias` is true (or the key exists and bias is nil),
@@ -46,8 +47,8 @@ public struct Linear: Sendable {
     /// Bytes of weights one full application reads (decode's memory traffic).
     public var weightBytes: Int {
         switch weight {
-        case .f32: outputs * inputs * 4
-        case .bf16, .packedBF16: outputs * inputs * 2
+        case let .packedF32(w): w.bytes
+        case .packedBF16: outputs * inputs * 2
         }
     }
 
@@ -55,37 +56,24 @@ public struct Linear: Sendable {
     public func apply(_ x: UnsafePointer<Float>, xStride: Int, rows n: Int,
                       into y: UnsafeMutablePointer<Float>, yStride: Int) {
         switch weight {
-        case let .f32(w):
-            if n == 1 {
-                let box = UnsafeSendable((w.data, x, y))
-                Parallel.forRanges(outputs, minimumPerThread: 64) { rows in
-                    let (wd, xd, yd) = box.value
-                    vlm_f32_gemv(wd, Int64(inputs), xd, yd, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(inputs))
-                }
-            } else {
-                BLAS.gemmTransposedB(m: n, n: outputs, k: inputs, a: x, lda: xStride,
-                                     b: w.data, ldb: inputs, c: y, ldc: yStride)
-            }
-        case let .bf16(w):
-            if n == 1 {
-                let box = UnsafeSendable((w.data, x, y))
-                Parallel.forRanges(outputs, minimumPerThread: 64) { rows in
-                    let (wd, xd, yd) = box.value
-                    vlm_bf16_gemv(wd, Int64(inputs), xd, yd, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(inputs))
-                }
-            } else {
-                // Widen a block of weight rows at a time and multiply it with OpenBLAS: the
-                // product is compute-bound, so the widening is cheap next to it.
-                let block = 256
-                let panel = UnsafeMutablePointer<Float>.allocate(capacity: min(block, outputs) * inputs)
-                defer { panel.deallocate() }
-                var first = 0
-                while first < outputs {
-                    let count = min(block, outputs - first)
-                    w.widenRows(first, count: count, into: panel)
-                    BLAS.gemmTransposedB(m: n, n: count, k: inputs, a: x, lda: xStride,
-                                         b: panel, ldb: inputs, c: y + first, ldc: yStride)
-                    first += count
+        case let .packedF32(w):
+            // The sums start from the bias.
+            withBias { bias in
+                let box = UnsafeSendable((x, y, bias))
+                if w.panels >= Parallel.threads || n < 2 * Parallel.threads * 12 {
+                    // Output panels over the threads; a decode step's (memory-bound) in chunks
+                    // that threads claim as they finish, so that a late thread takes fewer.
+                    Parallel.forRanges(w.panels, chunksPerThread: n == 1 ? 4 : 1) { panels in
+                        let (x, y, bias) = box.value
+                        w.multiply(x, lda: xStride, rows: n, panels: panels, bias: bias, into: y, ldc: yStride)
+                    }
+                } else {
+                    // Fewer panels than threads: rows over the threads instead.
+                    Parallel.forRanges(n, minimumPerThread: 12) { rows in
+                        let (x, y, bias) = box.value
+                        w.multiply(x + rows.lowerBound * xStride, lda: xStride, rows: rows.count, panels: 0..<w.panels,
+                                   bias: bias, into: y + rows.lowerBound * yStride, ldc: yStride)
+                    }
                 }
             }
         case let .packedBF16(w):
@@ -110,18 +98,13 @@ public struct Linear: Sendable {
                     }
                 }
             }
-            if let bias {
-                bias.withUnsafeBufferPointer { product($0.baseAddress!) }
-            } else {
-                product(nil)
-            }
-            return
+            withBias(product)
         }
-        if let bias {
-            bias.withUnsafeBufferPointer { b in
-                for r in 0..<n { addInPlace(y + r * yStride, b.baseAddress!, count: outputs) }
-            }
-        }
+    }
+
+    /// `body` with the bias, or nil.
+    private func withBias(_ body: (UnsafePointer<Float>?) -> Void) {
+        if let bias { bias.withUnsafeBufferPointer { body($0.baseAddress!) } } else { body(nil) }
     }
 
     /// y[0..<n] = x[0..<n] · Wᵀ + b for whole matrices (`x.cols == inputs`, `y.cols == outputs`).
@@ -133,8 +116,7 @@ public struct Linear: Sendable {
     /// Row `r` of W as Float32 (embedding lookups through a tied LM head).
     public func copyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
         switch weight {
-        case let .f32(w): destination.update(from: w.row(r), count: inputs)
-        case let .bf16(w): w.widenRows(r, count: 1, into: destination)
+        case let .packedF32(w): w.copyRow(r, into: destination)
         case let .packedBF16(w):
             let panel = r / 32, lane = r % 32
             for c in 0..<inputs {

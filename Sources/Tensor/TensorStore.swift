@@ -132,8 +132,10 @@ public struct WeightSource: Sendable {
         WeightSource(store: store, prefix: prefix + name + ".", precision: precision)
     }
 
-    /// A Linear weight `[rows, cols]` in the precision asked for: BF16 tensors are used in place
-    /// from the mapping unless F32 is asked for; F32 tensors are rounded when BF16 is asked for.
+    /// A Linear weight `[rows, cols]` packed for the precision asked for: exact F32 products
+    /// from BF16 panels for BF16 tensors kept as stored, from F32 panels for everything else;
+    /// BF16 dot products when BF16 is asked for (F32 tensors rounded). The mapped pages of the
+    /// tensor are released once it is packed, so that only the packed copy stays resident.
     public func linearWeight(_ name: String, _ rows: Int, _ cols: Int) throws -> Linear.Weight {
         let key = prefix + name
         if let shape = store.shape(of: key), shape != [rows, cols] {
@@ -141,7 +143,9 @@ public struct WeightSource: Sendable {
         }
         switch (store.dtype(of: key), precision) {
         case (.bf16?, .asStored):
-            return .bf16(try store.bf16Matrix(key, rows: rows, cols: cols))
+            let packed = PackedF32Matrix(packing: try store.bf16Matrix(key, rows: rows, cols: cols))
+            store.releasePages(of: key)
+            return .packedF32(packed)
         case (.bf16?, .bf16):
             let packed = PackedBF16Matrix(packing: try store.bf16Matrix(key, rows: rows, cols: cols))
             store.releasePages(of: key)
@@ -151,7 +155,9 @@ public struct WeightSource: Sendable {
             store.releasePages(of: key)
             return .packedBF16(packed)
         default:
-            return .f32(try store.matrix(key, rows: rows, cols: cols))
+            let packed = PackedF32Matrix(packing: try store.matrix(key, rows: rows, cols: cols))
+            store.releasePages(of: key)
+            return .packedF32(packed)
         }
     }
 
