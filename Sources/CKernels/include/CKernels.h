@@ -1,5 +1,6 @@
-// Hand-written kernels for what OpenBLAS does not offer: products with BF16 weights.
-// Each has an AVX-512 path (chosen at run time) and a portable fallback.
+// Hand-written kernels: products against packed weights (exact F32, and BF16 dot products),
+// attention, elementwise functions, a thread pool. Each has an AVX-512 path (chosen at run time)
+// and a portable fallback.
 #ifndef VLM_CKERNELS_H
 #define VLM_CKERNELS_H
 
@@ -7,13 +8,6 @@
 
 /// 1 when this CPU runs the AVX-512 paths.
 int vlm_has_avx512(void);
-
-/// y[r] = dot(w[r, 0..<cols], x) for r in [rowBegin, rowEnd); w is BF16, row stride `ldw` elements.
-void vlm_bf16_gemv(const uint16_t *w, int64_t ldw, const float *x, float *y,
-                   int64_t rowBegin, int64_t rowEnd, int64_t cols);
-
-/// dst[i] = float(src[i]) for BF16 src (a shift: BF16 is the top half of an IEEE float).
-void vlm_bf16_to_f32(const uint16_t *src, float *dst, int64_t count);
 
 /// dst[i] = bf16(src[i]), rounding to nearest even (NaN stays NaN).
 void vlm_f32_to_bf16(const float *src, uint16_t *dst, int64_t count);
@@ -37,10 +31,6 @@ void vlm_gelu_tanh(float *x, int64_t count);
 /// Σ x[i], read as fast as the memory allows (four independent AVX-512 sums): the streaming-read
 /// probe of `vlm bench`, so its limit is what an optimal kernel could reach.
 float vlm_stream_sum(const float *x, int64_t count);
-
-/// y[r] = dot(w[r, 0..<cols], x) for r in [rowBegin, rowEnd); w is F32, row stride `ldw` elements.
-void vlm_f32_gemv(const float *w, int64_t ldw, const float *x, float *y,
-                  int64_t rowBegin, int64_t rowEnd, int64_t cols);
 
 // ---- BF16 dot-product products (AVX512_BF16's vdpbf16ps) ---------------------------------------
 // Weights are packed once into panels of 32 output rows: for each pair of input columns, the 32
