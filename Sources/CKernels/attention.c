@@ -145,3 +145,40 @@ void vlm_attention_values(const float *p, int64_t ldp, int64_t m, const float *v
         }
     }
 }
+
+// ---- decode: one query per head against row-major cached keys -------------------------------------
+
+__attribute__((target("avx512f")))
+static void dots_avx512(const float *q, int64_t ldq, int64_t m, const float *k, int64_t ldk, int64_t keys,
+                        int64_t d, float scale, float *s, int64_t lds) {
+    int64_t full = d / 16;
+    __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
+    for (int64_t j = 0; j < keys; j++) {
+        const float *key = k + j * ldk;
+        for (int64_t i = 0; i < m; i++) {
+            const float *query = q + i * ldq;
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+            int64_t c = 0;
+            for (; c + 2 <= full; c += 2) {
+                acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(query + 16 * c), _mm512_loadu_ps(key + 16 * c), acc0);
+                acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(query + 16 * c + 16), _mm512_loadu_ps(key + 16 * c + 16), acc1);
+            }
+            if (c < full) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(query + 16 * c), _mm512_loadu_ps(key + 16 * c), acc0);
+            if (tail)
+                acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, query + 16 * full),
+                                       _mm512_maskz_loadu_ps(tail, key + 16 * full), acc1);
+            s[i * lds + j] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) * scale;
+        }
+    }
+}
+
+void vlm_attention_dots(const float *q, int64_t ldq, int64_t m, const float *k, int64_t ldk, int64_t keys,
+                        int64_t d, float scale, float *s, int64_t lds) {
+    if (vlm_has_avx512()) { dots_avx512(q, ldq, m, k, ldk, keys, d, scale, s, lds); return; }
+    for (int64_t j = 0; j < keys; j++)
+        for (int64_t i = 0; i < m; i++) {
+            float sum = 0;
+            for (int64_t t = 0; t < d; t++) sum += q[i * ldq + t] * k[j * ldk + t];
+            s[i * lds + j] = sum * scale;
+        }
+}

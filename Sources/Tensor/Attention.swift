@@ -47,24 +47,24 @@ public func attention(
     let d = shape.headDim
     let group = shape.heads / shape.kvHeads
     if queryCount <= attentionDirectQueries && probabilities == nil {
-        // Decode: one or two queries. Matrix products this thin cost more in OpenBLAS's call and
-        // thread start-up than in arithmetic, so each head is a loop of dot products, heads in parallel.
+        // Decode: one or two queries. Heads in parallel, each a row of dot products over the
+        // cached keys (packing them would cost as much as reading them) and a weighted sum of values.
         let box = UnsafeSendable((q, k, v, output, scores, keyBias, mask))
         Parallel.forRanges(shape.heads) { heads in
             let (q, k, v, output, scores, keyBias, mask) = box.value
             for h in heads {
                 let g = h / group
+                let rows = scores + h * queryCount * keyCount
+                vlm_attention_dots(q + h * d, Int64(queryStride), Int64(queryCount), k + g * d, Int64(kvStride),
+                                   Int64(keyCount), Int64(d), shape.scale, rows, Int64(keyCount))
                 for i in 0..<queryCount {
-                    let row = scores + (h * queryCount + i) * keyCount
-                    let query = q + i * queryStride + h * d
-                    for j in 0..<keyCount { row[j] = dot(query, k + j * kvStride + g * d, count: d) * shape.scale }
+                    let row = rows + i * keyCount
                     if let keyBias { addInPlace(row, keyBias, count: keyCount) }
                     applyMask(mask, row: row, query: i, keyCount: keyCount)
                     softmaxInPlace(row, count: keyCount)
-                    let out = output + i * outputStride + h * d
-                    out.update(repeating: 0, count: d)
-                    for j in 0..<keyCount where row[j] != 0 { axpy(row[j], v + j * kvStride + g * d, out, count: d) }
                 }
+                vlm_attention_values(rows, Int64(keyCount), Int64(queryCount), v + g * d, Int64(kvStride),
+                                     Int64(keyCount), Int64(d), output + h * d, Int64(outputStride))
             }
         }
         return
@@ -200,18 +200,4 @@ func applyMask(_ mask: AttentionMask, row: UnsafeMutablePointer<Float>, query i:
             row[j] = -.infinity
         }
     }
-}
-
-/// y += a · x over `count` values.
-@inline(__always)
-func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    let va = SIMD16<Float>(repeating: a)
-    while i + 16 <= count {
-        let vx = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-        let vy = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: vy + va * vx, as: SIMD16<Float>.self)
-        i += 16
-    }
-    while i < count { y[i] += a * x[i]; i += 1 }
 }

@@ -110,6 +110,11 @@ void vlm_f32_gemm_packed_portable(const float *a, int64_t lda, int64_t m, int64_
                                   int bf16, int64_t rows, const float *bias, int64_t panelBegin, int64_t panelEnd,
                                   float *c, int64_t ldc);
 
+/// s[i·lds + j] = scale · Σ_t q[i·ldq + t] · k[j·ldk + t] for i < m and j < keys, keys row-major
+/// as the KV cache holds them (decode steps: one or two queries, no packing worth its cost).
+void vlm_attention_dots(const float *q, int64_t ldq, int64_t m, const float *k, int64_t ldk, int64_t keys,
+                        int64_t d, float scale, float *s, int64_t lds);
+
 // ---- A small spinning thread pool ---------------------------------------------------------------
 // Decode runs a few hundred tiny parallel steps per token; waking sleeping threads for each costs
 // more than the steps. Workers spin briefly for the next job before sleeping.
