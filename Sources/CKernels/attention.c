@@ -6,25 +6,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define KEYS_PER_PANEL 32
-
-int64_t vlm_attention_packed_keys_size(int64_t keys, int64_t d) {
-    return (keys + KEYS_PER_PANEL - 1) / KEYS_PER_PANEL * KEYS_PER_PANEL * d;
-}
-
-// packed[(p · d + t) · 32 + r] = k[(32p + r) · ldk + t], zero for keys past the end.
-void vlm_attention_pack_keys(const float *k, int64_t ldk, int64_t keys, int64_t d, float *packed) {
-    int64_t panels = (keys + KEYS_PER_PANEL - 1) / KEYS_PER_PANEL;
-    for (int64_t p = 0; p < panels; p++)
-        for (int64_t r = 0; r < KEYS_PER_PANEL; r++) {
-            int64_t key = p * KEYS_PER_PANEL + r;
-            float *out = packed + p * d * KEYS_PER_PANEL + r;
-            if (key < keys)
-                for (int64_t t = 0; t < d; t++) out[t * KEYS_PER_PANEL] = k[key * ldk + t];
-            else
-                for (int64_t t = 0; t < d; t++) out[t * KEYS_PER_PANEL] = 0;
-        }
-}
+#define KEYS_PER_PANEL 32  // the panel width of vlm_f32_pack, which packs the keys
 
 // ---- scores: MR queries × 32 keys per tile, two accumulators per query -------------------------
 

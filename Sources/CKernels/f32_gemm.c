@@ -25,15 +25,15 @@ int64_t vlm_f32_panel_elements(int64_t rows, int64_t cols) {
     return (rows + PANEL - 1) / PANEL * PANEL * cols;
 }
 
-// packed[(p · cols + k) · 32 + r] = w[32p + r, k]
-void vlm_f32_pack(const float *w, int64_t rows, int64_t cols, float *packed) {
+// packed[(p · cols + k) · 32 + r] = w[(32p + r) · ldw + k]
+void vlm_f32_pack(const float *w, int64_t ldw, int64_t rows, int64_t cols, float *packed) {
     int64_t panels = (rows + PANEL - 1) / PANEL;
     for (int64_t p = 0; p < panels; p++)
         for (int64_t r = 0; r < PANEL; r++) {
             int64_t row = p * PANEL + r;
             float *out = packed + p * cols * PANEL + r;
             if (row < rows)
-                for (int64_t k = 0; k < cols; k++) out[k * PANEL] = w[row * cols + k];
+                for (int64_t k = 0; k < cols; k++) out[k * PANEL] = w[row * ldw + k];
             else
                 for (int64_t k = 0; k < cols; k++) out[k * PANEL] = 0;
         }

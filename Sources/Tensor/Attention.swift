@@ -115,13 +115,13 @@ private func blockedAttention(
     scratch: UnsafeMutablePointer<Float>
 ) {
     let d = shape.headDim, group = shape.heads / shape.kvHeads
-    let packedSize = Int(vlm_attention_packed_keys_size(Int64(keyCount), Int64(d)))
+    let packedSize = Int(vlm_f32_panel_elements(Int64(keyCount), Int64(d)))
     let packedKeys = scratch, slices = scratch + shape.kvHeads * packedSize
     let keysBox = UnsafeSendable((k, packedKeys))
     Parallel.forRanges(shape.kvHeads) { heads in
         let (k, packedKeys) = keysBox.value
         for g in heads {
-            vlm_attention_pack_keys(k + g * d, Int64(kvStride), Int64(keyCount), Int64(d), packedKeys + g * packedSize)
+            vlm_f32_pack(k + g * d, Int64(kvStride), Int64(keyCount), Int64(d), packedKeys + g * packedSize)
         }
     }
 
@@ -161,7 +161,7 @@ let attentionBlockRows = 64
 /// Floats of `scores` scratch that `attention` needs for these sizes.
 public func attentionScratchCount(shape: AttentionShape, queryCount: Int, keyCount: Int) -> Int {
     if queryCount <= attentionDirectQueries { return shape.heads * queryCount * keyCount }
-    let packedKeys = shape.kvHeads * Int(vlm_attention_packed_keys_size(Int64(keyCount), Int64(shape.headDim)))
+    let packedKeys = shape.kvHeads * Int(vlm_f32_panel_elements(Int64(keyCount), Int64(shape.headDim)))
     let blocked = packedKeys + Parallel.threads * min(queryCount, attentionBlockRows) * (keyCount + shape.headDim)
     return max(blocked, queryCount * keyCount)  // an observed layer keeps one head's whole matrix
 }

@@ -25,7 +25,7 @@ public final class PackedF32Matrix: @unchecked Sendable {
         (rows, cols, element) = (matrix.rows, matrix.cols, .f32)
         let (pointer, owner) = WeightArena.shared.allocate(Float.self, count: Int(vlm_f32_panel_elements(Int64(rows), Int64(cols))))
         Self.pack(rows: rows, cols: cols) { first, count, offset in
-            vlm_f32_pack(matrix.data + first * matrix.cols, Int64(count), Int64(matrix.cols), pointer + offset)
+            vlm_f32_pack(matrix.data + first * matrix.cols, Int64(matrix.cols), Int64(count), Int64(matrix.cols), pointer + offset)
         }
         (data, self.owner) = (UnsafeMutableRawPointer(pointer), owner)
     }

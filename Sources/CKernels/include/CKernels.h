@@ -60,14 +60,8 @@ void vlm_bf16_gemm_packed(const uint32_t *pairs, int64_t m, int64_t cols, const 
 
 // ---- Attention for one head and a block of queries (attention.c), exact F32 ------------------------
 
-/// Floats that `vlm_attention_pack_keys` writes for `keys` keys of `d` dimensions.
-int64_t vlm_attention_packed_keys_size(int64_t keys, int64_t d);
-
-/// Packs one head's keys (row j at k + j·ldk, d values) into panels of 32 keys, dimension-major.
-void vlm_attention_pack_keys(const float *k, int64_t ldk, int64_t keys, int64_t d, float *packed);
-
-/// s[i·lds + j] = scale · Σ_t q[i·ldq + t] · key_j[t] for i < m and j < keys (keys from
-/// vlm_attention_pack_keys with the same d).
+/// s[i·lds + j] = scale · Σ_t q[i·ldq + t] · key_j[t] for i < m and j < keys (one head's keys
+/// packed into panels of 32 by vlm_f32_pack(k, ldk, keys, d, packed)).
 void vlm_attention_scores(const float *q, int64_t ldq, int64_t m, const float *packedKeys, int64_t keys,
                           int64_t d, float scale, float *s, int64_t lds);
 
@@ -86,8 +80,9 @@ void vlm_attention_values(const float *p, int64_t ldp, int64_t m, const float *v
 /// Elements of the packed form of a [rows, cols] matrix (either storage).
 int64_t vlm_f32_panel_elements(int64_t rows, int64_t cols);
 
-/// Packs row-major F32 `w` [rows, cols] into F32 panels.
-void vlm_f32_pack(const float *w, int64_t rows, int64_t cols, float *packed);
+/// Packs row-major F32 `w` [rows, cols] (row stride `ldw`) into F32 panels; attention packs a
+/// head's keys this way too.
+void vlm_f32_pack(const float *w, int64_t ldw, int64_t rows, int64_t cols, float *packed);
 
 /// Packs row-major BF16 `w` [rows, cols] into BF16 panels.
 void vlm_f32_pack_bf16(const uint16_t *w, int64_t rows, int64_t cols, uint16_t *packed);
