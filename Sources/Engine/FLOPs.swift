@@ -96,7 +96,7 @@ public struct ProxyVReport: Sendable, Encodable {
     init(model: LanguageModel, input: PreparedInput) {
         let c = model.config
         let proxyV = model.proxyV!
-        let crops = input.proxyCrops ?? []
+        let crops = input.imageCrops
         let n = input.rows, image = crops.count * proxyV.tokensPerCrop, p = crops.count * proxyV.proxiesPerCrop
         startLayer = proxyV.startLayer
         layers = Array(proxyV.startLayer..<c.layerCount)

@@ -5,21 +5,21 @@ import Tensor
 /// spliced in) and their RoPE positions.
 public struct PreparedInput {
     public let embeddings: Matrix  // [rows, D]
-    /// One position per row, or with `expansion` one per virtual row.
+    /// One position per row, or with `virtualRows` one per virtual row.
     public let positions: [Int32]
-    /// VTU: the row each virtual position belongs to (see LanguageModel.forward).
-    public let expansion: [Int32]?
-    /// ProxyV: the first row of each image crop.
-    public let proxyCrops: [Int]?
+    /// VTU: the row at each virtual position (see RowPlan.virtual).
+    public let virtualRows: [Int32]?
+    /// ProxyV: the first row of each image crop (empty without ProxyV).
+    public let imageCrops: [Int]
     public var rows: Int { embeddings.rows }
 
-    public init(embeddings: Matrix, positions: [Int32], expansion: [Int32]? = nil, proxyCrops: [Int]? = nil) {
-        precondition(expansion != nil ? expansion!.count == positions.count : embeddings.rows == positions.count,
+    public init(embeddings: Matrix, positions: [Int32], virtualRows: [Int32]? = nil, imageCrops: [Int] = []) {
+        precondition(virtualRows != nil ? virtualRows!.count == positions.count : embeddings.rows == positions.count,
                      "one position per row (or per virtual row)")
         self.embeddings = embeddings
         self.positions = positions
-        self.expansion = expansion
-        self.proxyCrops = proxyCrops
+        self.virtualRows = virtualRows
+        self.imageCrops = imageCrops
     }
 
     /// Cache rows the prefill fills: the virtual length with VTU.
@@ -54,21 +54,15 @@ public struct Generator {
             throw EngineError.promptTooLong(tokens: max(highestPosition, input.cacheRows), context: context)
         }
         // Every generated token but the last is fed back, so the cache needs the prompt's rows plus
-        // maxNewTokens − 1, and no more positions than the context holds. ProxyV's proxies use
-        // rows past the prompt during prefill only.
+        // maxNewTokens − 1, and no more positions than the context holds.
         let steps = min(maxNewTokens, context - highestPosition + 1)
-        let proxyRows = input.proxyCrops.map { $0.count * (model.proxyV?.proxiesPerCrop ?? 0) } ?? 0
-        let cache = KVCache(config: model.config, capacity: input.cacheRows + max(steps - 1, proxyRows))
+        let cache = KVCache(config: model.config, capacity: input.cacheRows + steps - 1)
         var sampler = Sampler(sampling)
         timings.promptTokens = input.rows
 
         var logits = try measure(&timings.prefill) {
-            if let crops = input.proxyCrops {
-                return try model.forwardProxyV(embeddings: input.embeddings.data, rows: input.rows, positions: input.positions,
-                                               crops: crops, cache: cache)
-            }
-            return try model.forward(embeddings: input.embeddings.data, rows: input.rows, positions: input.positions,
-                                     cache: cache, expansion: input.expansion)
+            try model.forward(embeddings: input.embeddings.data, rows: input.rows, positions: input.positions,
+                              cache: cache, virtualRows: input.virtualRows, imageCrops: input.imageCrops)
         }
         var tokens: [Int] = []
         var stop = StopReason.maxTokens

@@ -135,8 +135,8 @@ extension VisionLanguageModel {
             text: tokenizer.decode(tokens, skipSpecialTokens: true), tokens: tokens,
             promptTokens: input.rows, visualTokens: prepared.visualTokens,
             visionTokensPerLayer: prepared.tokensPerLayer.contains { !$0.isEmpty } ? prepared.tokensPerLayer : nil,
-            virtualPromptTokens: input.expansion.map(\.count),
-            proxyV: input.proxyCrops.map { _ in ProxyVReport(model: languageModel, input: input) },
+            virtualPromptTokens: input.virtualRows.map(\.count),
+            proxyV: input.imageCrops.isEmpty ? nil : ProxyVReport(model: languageModel, input: input),
             stopReason: stop, timings: timings)
     }
 
@@ -148,7 +148,7 @@ extension VisionLanguageModel {
     }
 
     /// Embeds the prompt ids and splices each image's projected features in place of its image
-    /// token. With DyMU+VTU the sequence gets a virtual expansion (each image spans its unmerged
+    /// token. With DyMU+VTU the sequence gets virtual rows (each image spans its unmerged
     /// positions); with ProxyV each image crop is followed by the checkpoint's newline embedding.
     /// An image is one crop, or with AnyRes (original-layout checkpoints) the base image and its crops.
     func prepareInput(ids: [Int], request: Request, timings: inout Timings) throws -> PreparedRequest {
@@ -186,37 +186,37 @@ extension VisionLanguageModel {
         let width = languageModel.hiddenSize
         let embeddings = Matrix(rows: rows, cols: width)
         var row = 0, image = 0
-        var expansion: [Int32] = []
+        var virtualRows: [Int32] = []
         var cropRows: [Int] = []
         for id in ids {
             guard id == imageTokenId, image < images.count else {
                 try languageModel.embed([id], into: embeddings.row(row))
-                expansion.append(Int32(row))
+                virtualRows.append(Int32(row))
                 row += 1
                 continue
             }
             for crop in images[image] {
                 embeddings.row(row).update(from: crop.embeddings.data, count: crop.embeddings.count)
-                if virtualUnmerging, let virtualRows = crop.virtualRows {
-                    expansion += virtualRows.map { Int32(row) + $0 }
+                if virtualUnmerging, let cropVirtualRows = crop.virtualRows {
+                    virtualRows += cropVirtualRows.map { Int32(row) + $0 }
                 } else {
-                    expansion += (row..<(row + crop.embeddings.rows)).map(Int32.init)
+                    virtualRows += (row..<(row + crop.embeddings.rows)).map(Int32.init)
                 }
                 cropRows.append(row)
                 row += crop.embeddings.rows
                 if let proxyV {
                     embeddings.copyRow(row, from: proxyV.imageNewline)
-                    expansion.append(Int32(row))
+                    virtualRows.append(Int32(row))
                     row += 1
                 }
             }
             image += 1
         }
-        let positions = (0..<expansion.count).map(Int32.init)
-        let isExpanded = expansion.count != rows
+        let positions = (0..<virtualRows.count).map(Int32.init)
+        let isExpanded = virtualRows.count != rows
         let input = PreparedInput(embeddings: embeddings, positions: positions,
-                                  expansion: isExpanded ? expansion : nil,
-                                  proxyCrops: proxyV != nil && !cropRows.isEmpty ? cropRows : nil)
+                                  virtualRows: isExpanded ? virtualRows : nil,
+                                  imageCrops: proxyV != nil ? cropRows : [])
         return PreparedRequest(input: input, visualTokens: visualTokens,
                                tokensPerLayer: allCrops.map(\.tokensPerLayer))
     }

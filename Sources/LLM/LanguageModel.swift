@@ -61,134 +61,192 @@ public final class LanguageModel: @unchecked Sendable {
     /// Runs `n` rows of input embeddings (row stride D) at `positions` through the decoder,
     /// appending their keys and values to `cache`, and returns the logits of the last row.
     ///
-    /// With `expansion` (DyMU's virtual token unmerging), the rows are a *compressed* sequence
-    /// and attention runs as if the full one were there: `expansion[v]` is the row that virtual
-    /// position v (at RoPE position `positions[v]`) belongs to. Projections and MLPs run on the
-    /// n compressed rows; queries, keys and values are expanded to the virtual positions, attend
-    /// causally in virtual space, and each row's output is the mean over its virtual positions.
-    /// The cache receives the expanded keys and values, so decoding afterwards is ordinary.
+    /// With `virtualRows` (DyMU's virtual token unmerging) the rows are a *compressed* sequence
+    /// and attention runs as if the full one were there: `virtualRows[v]` is the row at virtual
+    /// position `positions[v]` (see RowPlan.virtual). With `imageCrops` on a ProxyV checkpoint,
+    /// the crops starting at those rows run ProxyV's layers (see ProxyVLayers).
     ///
     /// `everyRow`, when given, receives the logits of every row (parity tests).
     /// `observeHiddenStates(layer, hidden, rows)` sees each layer's input, and the final-norm output as layer L.
     @discardableResult
     public func forward(
         embeddings: UnsafePointer<Float>, rows n: Int, positions: [Int32], cache: KVCache,
-        expansion: [Int32]? = nil,
+        virtualRows: [Int32]? = nil, imageCrops: [Int] = [],
         everyRow: Matrix? = nil,
         observeHiddenStates: ((Int, Matrix, Int) -> Void)? = nil
     ) throws -> [Float] {
         var logits = [Float](repeating: 0, count: config.vocabSize)
-        try positions.withUnsafeBufferPointer { p in
-            try logits.withUnsafeMutableBufferPointer { out in
-                try forward(embeddings: embeddings, rows: n, positions: p, cache: cache, expansion: expansion,
-                            logits: out.baseAddress!, everyRow: everyRow, observeHiddenStates: observeHiddenStates)
+        try logits.withUnsafeMutableBufferPointer { buffer in
+            let output = buffer.baseAddress!
+            if let proxyV, !imageCrops.isEmpty {
+                precondition(virtualRows == nil, "ProxyV with virtual unmerging")
+                let layers = ProxyVLayers(proxyV, cache: cache, rows: n, positions: positions, imageCrops: imageCrops,
+                                          hiddenSize: hiddenSize)
+                try run(layers.plainPlan, embeddings: embeddings, hooks: layers, logits: output, everyRow: everyRow,
+                        observeHiddenStates: observeHiddenStates)
+            } else if let virtualRows {
+                precondition(virtualRows.count == positions.count, "one position per virtual row")
+                // VTU groups may span the whole sequence, so a VTU prefill is one pass.
+                let plan = RowPlan.virtual(cache: cache, rows: n, virtualRows: virtualRows, positions: positions)
+                try run(plan, embeddings: embeddings, logits: output, everyRow: everyRow, observeHiddenStates: observeHiddenStates)
+            } else {
+                precondition(positions.count == n, "one position per row")
+                // Plain prefill runs in chunks, which bounds the run buffers for long prompts.
+                var start = 0
+                while start < n {
+                    let rows = min(chunkRows, n - start)
+                    let plan = RowPlan.plain(cache: cache, rows: rows, positions: Array(positions[start..<(start + rows)]))
+                    try run(plan, embeddings: embeddings + start * hiddenSize, logits: output,
+                            everyRow: everyRow.map { Matrix(rows: rows, cols: $0.cols, borrowing: $0.row(start), owner: $0) },
+                            observeHiddenStates: observeHiddenStates)
+                    start += rows
+                }
             }
         }
         return logits
     }
 
     /// One decode step: `token` at the cache's next position, its logits written into `logits`
-    /// (vocabulary-sized). Allocates nothing: the embedding and the position go through the workspace.
+    /// (vocabulary-sized). Allocates nothing: the embedding and the plan live in the workspace.
     public func decode(token: Int, cache: KVCache, logits: inout [Float]) throws {
         precondition(logits.count == config.vocabSize, "logits must hold the vocabulary")
         let ws = workspace
         try embed(CollectionOfOne(token), into: ws.token.data)
-        ws.position[0] = cache.nextPosition
+        let plan = ws.decodePlan(for: cache)
         try logits.withUnsafeMutableBufferPointer { out in
-            try forward(embeddings: ws.token.data, rows: 1, positions: UnsafeBufferPointer(start: ws.position, count: 1),
-                        cache: cache, expansion: nil, logits: out.baseAddress!, everyRow: nil, observeHiddenStates: nil)
+            try run(plan, embeddings: ws.token.data, logits: out.baseAddress!, everyRow: nil, observeHiddenStates: nil)
         }
     }
 
-    private func forward(
-        embeddings: UnsafePointer<Float>, rows n: Int, positions: UnsafeBufferPointer<Int32>, cache: KVCache,
-        expansion: [Int32]?, logits: UnsafeMutablePointer<Float>, everyRow: Matrix?,
-        observeHiddenStates: ((Int, Matrix, Int) -> Void)?
+    /// One decode step for several sequences at once: `tokens[i]` at the next position of
+    /// `caches[i]`, every weight read once for all of them. Returns each sequence's logits.
+    public func decode(tokens: [Int], caches: [KVCache]) throws -> [[Float]] {
+        precondition(tokens.count == caches.count, "one cache per token")
+        precondition(Set(caches.map(ObjectIdentifier.init)).count == caches.count, "each sequence needs its own cache")
+        let embeddings = Matrix(rows: tokens.count, cols: hiddenSize)
+        try embed(tokens, into: embeddings.data)
+        let logits = Matrix(rows: tokens.count, cols: config.vocabSize)
+        try run(.decode(caches: caches), embeddings: embeddings.data, logits: logits.data, everyRow: nil, observeHiddenStates: nil)
+        return (0..<tokens.count).map { Array(UnsafeBufferPointer(start: logits.row($0), count: config.vocabSize)) }
+    }
+
+    /// Runs every layer on the rows `plan` describes (or those `hooks` substitute), commits
+    /// the caches, and writes each sequence's logits (row i of `logits` for sequence i).
+    /// `embeddings` fill the stream's first rows.
+    private func run(
+        _ plan: RowPlan, embeddings: UnsafePointer<Float>, hooks: DecoderLayerHooks? = nil,
+        logits: UnsafeMutablePointer<Float>, everyRow: Matrix?, observeHiddenStates: ((Int, Matrix, Int) -> Void)?
     ) throws {
-        if let expansion {
-            precondition(positions.count == expansion.count, "one position per virtual row")
-            precondition(expansion.allSatisfy { $0 >= 0 && Int($0) < n }, "expansion rows out of range")
-        } else {
-            precondition(positions.count == n, "one position per row")
+        // A method's layers may run other rows (ProxyV adds its proxies): size for all of them.
+        let substitutes = hooks.map { hooks in layers.indices.compactMap { hooks.rowPlan(layer: $0) } } ?? []
+        workspace.reserve(for: plan)
+        for substitute in substitutes { workspace.reserve(for: substitute) }
+        for (s, sequence) in plan.sequences.enumerated() {
+            var rows = sequence.keyRows.count
+            for substitute in substitutes { rows = max(rows, substitute.sequences[s].keyRows.count) }
+            try sequence.cache.reserve(rows: rows)
         }
-        // Plain prefill runs in chunks to bound the score matrix; VTU groups may span the whole
-        // sequence, so a VTU prefill is one chunk.
-        let chunk = expansion == nil ? chunkRows : n
-        workspace.reserve(rows: max(chunk, expansion?.count ?? 0))
-        var start = 0
-        while start < n {
-            let rows = min(chunk, n - start)
-            let x = workspace.x
-            x.data.update(from: embeddings + start * hiddenSize, count: rows * hiddenSize)
-            let p = expansion == nil ? UnsafeBufferPointer(rebasing: positions[start..<(start + rows)]) : positions
-            try cache.reserve(positions: p.baseAddress!, rows: p.count)
-            for (index, layer) in layers.enumerated() {
-                observeHiddenStates?(index, x, rows)
-                run(layer, index: index, rows: rows, positions: p, expansion: expansion, cache: cache)
-            }
-            cache.commit(rows: p.count)
-            Norm.rms(x, rows: rows, weight: finalNorm, eps: config.rmsNormEps, into: workspace.normed)
-            observeHiddenStates?(layers.count, workspace.normed, rows)
-            if let everyRow {
-                lmHead.apply(workspace.normed.data, xStride: hiddenSize, rows: rows, into: everyRow.row(start), yStride: everyRow.cols)
-            }
-            if start + rows == n {
-                lmHead.apply(workspace.normed.row(rows - 1), xStride: hiddenSize, rows: 1, into: logits, yStride: config.vocabSize)
-            }
-            start += rows
+        let x = workspace.x
+        x.data.update(from: embeddings, count: plan.streamRows * hiddenSize)
+        for (index, layer) in layers.enumerated() {
+            let layerPlan = hooks?.rowPlan(layer: index) ?? plan
+            hooks?.beforeLayer(index, stream: x)
+            observeHiddenStates?(index, x, layerPlan.streamRows)
+            run(layer, index: index, plan: layerPlan)
+            hooks?.afterLayer(index, stream: x)
+        }
+        for sequence in (hooks?.rowPlan(layer: layers.count - 1) ?? plan).sequences {
+            sequence.cache.commit(rows: sequence.keptKeys)
+        }
+
+        let normed = workspace.normed, n = plan.streamRows
+        Norm.rms(x, rows: n, weight: finalNorm, eps: config.rmsNormEps, into: normed)
+        observeHiddenStates?(layers.count, normed, n)
+        if let everyRow { lmHead.apply(normed.data, xStride: hiddenSize, rows: n, into: everyRow.data, yStride: everyRow.cols) }
+        for (s, sequence) in plan.sequences.enumerated() {
+            lmHead.apply(normed.row(sequence.logitsRow), xStride: hiddenSize, rows: 1,
+                         into: logits + s * config.vocabSize, yStride: config.vocabSize)
         }
     }
 
-    /// One decoder layer on the first `rows` rows of the workspace's residual stream.
-    func run(_ layer: DecoderLayer, index: Int, rows n: Int, positions: UnsafeBufferPointer<Int32>,
-                     expansion: [Int32]?, cache: KVCache) {
+    /// One decoder layer on the residual stream, as `plan` describes its rows:
+    ///   x = x + o_proj(attention(RoPE(q_proj(n)), RoPE(k_proj(n)), v_proj(n))),  n = input_layernorm(x)
+    ///   x = x + down_proj(act(gate_proj(m)) ⊙ up_proj(m)),                       m = post_attention_layernorm(x)
+    /// Keys and values come from every stream row, queries and the rest from the active rows.
+    func run(_ layer: DecoderLayer, index: Int, plan: RowPlan) {
         let c = config, ws = workspace
-        let x = ws.x, normed = ws.normed
-        let keys = cache.keys[index], values = cache.values[index]
-        let first = cache.count          // cache row of this call's first query
-        let queries = positions.count    // n, or the virtual length with VTU
+        let x = ws.x, normed = ws.normed, kv = ws.keysValues
+        let n = plan.streamRows, active = plan.activeCount
 
-        // Attention block: projections into the query buffer and the cache rows.
+        // Attention block. Keys and values of every stream row; queries of the active rows.
         Norm.rms(x, rows: n, weight: layer.inputNorm, eps: c.rmsNormEps, into: normed)
-        if let expansion {
-            let compressedQ = ws.compressedQ, kv = ws.compressedKV
-            layer.qProj.apply(normed, rows: n, into: compressedQ)
-            layer.kProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: kv.data, yStride: kv.cols)
-            layer.vProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: kv.data + c.kvDim, yStride: kv.cols)
-            for (v, row) in expansion.enumerated() {
-                let r = Int(row)
-                ws.q.copyRow(v, from: compressedQ.row(r))
-                keys.copyRow(first + v, from: kv.row(r))
-                values.copyRow(first + v, from: kv.row(r) + c.kvDim)
-            }
-        } else {
-            layer.qProj.apply(normed, rows: n, into: ws.q)
-            layer.kProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: keys.row(first), yStride: c.kvDim)
-            layer.vProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: values.row(first), yStride: c.kvDim)
-        }
-        rope.apply(ws.q.data, stride: c.qDim, rows: queries, heads: c.headCount, positions: positions.baseAddress!)
-        rope.apply(keys.row(first), stride: c.kvDim, rows: queries, heads: c.kvHeadCount, positions: positions.baseAddress!)
-        let keyCount = first + queries
-        let shape = AttentionShape(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
-        attention(shape: shape,
-                  queries: ws.q.data, queryStride: c.qDim, queryCount: queries,
-                  keys: keys.data, values: values.data, kvStride: c.kvDim, keyCount: keyCount,
-                  mask: .causal(queryPositions: positions.baseAddress!, keyPositions: cache.positions),
-                  output: ws.attended.data, outputStride: c.qDim,
-                  scores: ws.scores(count: attentionScratchCount(shape: shape, queryCount: queries, keyCount: keyCount)))
-        if let expansion {
-            // Re-merge: each compressed row takes the mean of its virtual rows' outputs.
-            groupMean(ws.attended, rows: expansion, into: ws.compressedQ, groups: n)
-            layer.oProj.apply(ws.compressedQ, rows: n, into: normed)
-        } else {
-            layer.oProj.apply(ws.attended, rows: n, into: normed)
-        }
-        addInPlaceParallel(x.data, normed.data, count: n * c.hiddenSize)
+        layer.kProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: kv.data, yStride: kv.cols)
+        layer.vProj.apply(normed.data, xStride: c.hiddenSize, rows: n, into: kv.data + c.kvDim, yStride: kv.cols)
+        layer.qProj.apply(ws.gather(normed, rows: plan.activeRows), rows: active, into: ws.activeQueries)
+        for sequence in plan.sequences { attend(sequence, layer: index) }
+        layer.oProj.apply(ws.activeAttended, rows: active, into: ws.active)
+        ws.addToStream(ws.active, rows: plan.activeRows, count: active)
 
-        // MLP block.
-        Norm.rms(x, rows: n, weight: layer.postAttentionNorm, eps: c.rmsNormEps, into: normed)
-        mlp(layer, input: normed, rows: n, into: normed)
-        addInPlaceParallel(x.data, normed.data, count: n * c.hiddenSize)
+        // MLP block, on the active rows.
+        let input = ws.gather(x, rows: plan.activeRows)
+        Norm.rms(input, rows: active, weight: layer.postAttentionNorm, eps: c.rmsNormEps, into: ws.active)
+        mlp(layer, input: ws.active, rows: active, into: ws.active)
+        ws.addToStream(ws.active, rows: plan.activeRows, count: active)
+    }
+
+    /// One sequence's attention in layer `index`: its new keys and values into its cache, its
+    /// queries against everything its cache holds, and each active row's output (the mean of
+    /// its queries' outputs) into the workspace's attended rows.
+    private func attend(_ sequence: RowPlan.Sequence, layer index: Int) {
+        let c = config, ws = workspace, kv = ws.keysValues
+        let cache = sequence.cache, keys = cache.keys[index], values = cache.values[index]
+        let first = cache.count, appended = sequence.keyRows.count, queryCount = sequence.queryKeys.count
+        for (i, row) in sequence.keyRows.enumerated() {
+            keys.copyRow(first + i, from: kv.row(Int(row)))
+            values.copyRow(first + i, from: kv.row(Int(row)) + c.kvDim)
+        }
+        cache.setPositions(sequence.positions, at: first)
+        sequence.positions.withUnsafeBufferPointer {
+            rope.apply(keys.row(first), stride: c.kvDim, rows: appended, heads: c.kvHeadCount, positions: $0.baseAddress!)
+        }
+
+        // Queries: the active rows' own when they line up, else gathered (a VTU row asks one per position).
+        let queries: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        if let start = sequence.contiguousActiveRows {
+            queries = ws.activeQueries.row(start)
+            output = ws.activeAttended.row(start)
+        } else {
+            for (i, row) in sequence.queryActiveRows.enumerated() { ws.queries.copyRow(i, from: ws.activeQueries.row(Int(row))) }
+            queries = ws.queries.data
+            output = ws.attended.data
+        }
+        sequence.queryPositions.withUnsafeBufferPointer { queryPositions in
+            rope.apply(queries, stride: c.qDim, rows: queryCount, heads: c.headCount, positions: queryPositions.baseAddress!)
+            let keyCount = first + appended
+            let shape = AttentionShape(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+            let scores = ws.scores(count: attentionScratchCount(shape: shape, queryCount: queryCount, keyCount: keyCount))
+            func attend(_ mask: AttentionMask) {
+                attention(shape: shape, queries: queries, queryStride: c.qDim, queryCount: queryCount,
+                          keys: keys.data, values: values.data, kvStride: c.kvDim, keyCount: keyCount,
+                          mask: mask, output: output, outputStride: c.qDim, scores: scores)
+            }
+            if let groups = sequence.groups {
+                precondition(groups.keyGroups.count >= keyCount && groups.queryGroups.count == queryCount, "a group for every row")
+                groups.queryGroups.withUnsafeBufferPointer { queryGroups in
+                    groups.keyGroups.withUnsafeBufferPointer { keyGroups in
+                        attend(.causalGroups(queryPositions: queryPositions.baseAddress!, keyPositions: cache.positions,
+                                             queryGroups: queryGroups.baseAddress!, keyGroups: keyGroups.baseAddress!,
+                                             allowed: groups.allowed))
+                    }
+                }
+            } else {
+                attend(.causal(queryPositions: queryPositions.baseAddress!, keyPositions: cache.positions))
+            }
+        }
+        if sequence.contiguousActiveRows == nil {
+            // Re-merge: each active row takes the mean of its queries' outputs.
+            groupMean(ws.attended, rows: sequence.queryActiveRows, into: ws.activeAttended)
+        }
     }
 
     /// down_proj(act(gate_proj(input)) ⊙ up_proj(input)) for the first `n` rows; `output` may be `input`.
@@ -202,17 +260,21 @@ public final class LanguageModel: @unchecked Sendable {
     }
 }
 
-/// output[g] = mean of input[v] over the v with rows[v] == g (torch_scatter.scatter_mean: sum, then divide).
-func groupMean(_ input: Matrix, rows: [Int32], into output: Matrix, groups: Int) {
+/// output[rows[v]] = mean of input[v] over the v sharing that row (torch_scatter.scatter_mean:
+/// sum, then divide); output rows no v names are left as they are.
+func groupMean(_ input: Matrix, rows: [Int32], into output: Matrix) {
     let width = input.cols
-    output.data.update(repeating: 0, count: groups * width)
-    var counts = [Float](repeating: 0, count: groups)
+    var counts: [Int32: Float] = [:]
+    for g in rows where counts[g] == nil {
+        counts[g] = 0
+        output.row(Int(g)).update(repeating: 0, count: width)
+    }
     for (v, g) in rows.enumerated() {
         addInPlace(output.row(Int(g)), input.row(v), count: width)
-        counts[Int(g)] += 1
+        counts[g]! += 1
     }
-    for g in 0..<groups where counts[g] > 0 {
-        let row = output.row(g)
-        for j in 0..<width { row[j] /= counts[g] }
+    for (g, count) in counts {
+        let row = output.row(Int(g))
+        for j in 0..<width { row[j] /= count }
     }
 }

@@ -40,10 +40,10 @@ struct ProxyVLLMTests {
         #expect(length == reference.int("L_packed"))
 
         let decodeIds = reference.ints("decode_token_ids")
-        let cache = KVCache(config: config, capacity: length + modules.proxiesPerCrop + decodeIds.count)
+        let cache = KVCache(config: config, capacity: length + decodeIds.count)
         let everyRow = Matrix(rows: length, cols: config.vocabSize)
-        let last = try model.forwardProxyV(embeddings: embeddings.data, rows: length, positions: positions,
-                                           crops: [placeholder], cache: cache, everyRow: everyRow)
+        let last = try model.forward(embeddings: embeddings.data, rows: length, positions: positions, cache: cache,
+                                     imageCrops: [placeholder], everyRow: everyRow)
         expectClose(last, reference.floats("logits_last"), "\(reference) logits_last")
 
         // Packed row i has position packed[i]; ours is row packed[i].

@@ -27,7 +27,7 @@ struct VTUTests {
         var hidden: [Int: [Float]] = [:]
         let everyRow = Matrix(rows: n, cols: config.vocabSize)
         let last = try model.forward(embeddings: compressed.data, rows: n, positions: (0..<virtualLength).map(Int32.init),
-                                     cache: cache, expansion: mapping, everyRow: everyRow) { layer, x, rows in
+                                     cache: cache, virtualRows: mapping, everyRow: everyRow) { layer, x, rows in
             hidden[layer] = x.toArray(rows: rows)
         }
         expectClose(last, reference.floats("vtu.logits_last"), "\(reference) vtu.logits_last")
@@ -72,7 +72,7 @@ struct VTUTests {
         let identity = (0..<expanded.rows).map(Int32.init)
         let vtuCache = KVCache(config: config, capacity: expanded.rows)
         let vtu = try model.forward(embeddings: expanded.data, rows: expanded.rows, positions: identity,
-                                    cache: vtuCache, expansion: identity)
+                                    cache: vtuCache, virtualRows: identity)
         let (difference, _) = maxAbsDifference(vtu, plain)
         #expect(difference <= 1e-5, "VTU with singleton groups differs from the plain model by \(difference)")
     }
