@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ImageProcessing", dependencies: ["CPNG", "CJPEG"]),
 
         // Model parts.
-        .target(name: "ViT", dependencies: ["Tensor"]),
+        .target(name: "ViT", dependencies: ["Tensor", "Reduction"]),
         .target(name: "Projector", dependencies: ["Tensor"]),
         .target(name: "LLM", dependencies: ["Tensor", "Reduction"]),
         .target(name: "Reduction", dependencies: ["Tensor"]),

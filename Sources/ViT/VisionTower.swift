@@ -114,7 +114,7 @@ public final class VisionTower: @unchecked Sendable {
     }
 
     /// The tokens of `pixels` after the embeddings (and CLIP's pre-layernorm), as a new matrix.
-    public func embeddings(pixels: UnsafePointer<Float>) -> Matrix {
+    func embeddings(pixels: UnsafePointer<Float>) -> Matrix {
         embed(pixels)
         let copy = Matrix(rows: config.tokenCount, cols: config.hiddenSize)
         copy.data.update(from: x.data, count: copy.count)
@@ -125,7 +125,7 @@ public final class VisionTower: @unchecked Sendable {
     /// matrix: batch-level calibration keeps one per image). Returns the block's key projections
     /// [n, C] (bias included), valid until the next call.
     @discardableResult
-    public func attentionHalf(_ index: Int, x: Matrix, rows n: Int, keyBias: UnsafePointer<Float>?,
+    func attentionHalf(_ index: Int, x: Matrix, rows n: Int, keyBias: UnsafePointer<Float>?,
                               probabilities: ((Int, UnsafePointer<Float>) -> Void)? = nil) -> Matrix {
         let layer = layers[index], c = config.hiddenSize, eps = config.layerNormEps
         Norm.layer(x, rows: n, weight: layer.norm1Weight, bias: layer.norm1Bias, eps: eps, into: normed)
@@ -143,7 +143,7 @@ public final class VisionTower: @unchecked Sendable {
     }
 
     /// x = x + fc2(act(fc1(layer_norm2(x)))) for block `index` on the first `n` rows of `x`.
-    public func mlpHalf(_ index: Int, x: Matrix, rows n: Int) {
+    func mlpHalf(_ index: Int, x: Matrix, rows n: Int) {
         let layer = layers[index], c = config.hiddenSize
         Norm.layer(x, rows: n, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: config.layerNormEps, into: normed)
         layer.fc1.apply(normed, rows: n, into: hidden)

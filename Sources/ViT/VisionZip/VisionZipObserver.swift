@@ -1,6 +1,5 @@
 import Reduction
 import Tensor
-import ViT
 
 /// Collects what VisionZip needs from the feature layer's block, and nothing from any other:
 /// each token's importance (CLIP: the class token's attention to it summed over heads; SigLIP,

@@ -1,7 +1,6 @@
 import Foundation
 import Reduction
 import Tensor
-import ViT
 
 /// Finds DToMe thresholds the way DyMU's `threshold_finder.py` does (METHODS.md §1.1(c)): batches
 /// of images run through the tower block by block; in every block the batch's best

@@ -43,7 +43,7 @@ extension ImageEncoder {
             let merger = DToMeMerger(thresholds: Array(thresholds.thresholds.prefix(featureLayer)),
                                      mergingLayers: Array(thresholds.mergingLayers.prefix(featureLayer)), vision: vision)
             let state = tower.hiddenStates(pixels: pixels, featureLayers: [featureLayer], hooks: merger)[0]
-            let skip = vision.hasClassToken && !config.keepClassToken ? 1 : 0
+            let skip = droppedClassTokenRows
             let selected = Matrix(rows: state.rows - skip, cols: state.cols)
             selected.data.update(from: state.row(skip), count: selected.count)
             let groups = merger.groups.restricted(to: skip..<vision.tokenCount)

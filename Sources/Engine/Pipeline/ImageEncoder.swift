@@ -20,11 +20,15 @@ public final class ImageEncoder: @unchecked Sendable {
 
     public var vision: VisionConfig { config.vision }
 
+    /// Leading rows LLaVA's feature selection drops: the class token, unless the strategy is
+    /// `full` (transformers' `vision_feature_select_strategy`). The one rule for every method.
+    var droppedClassTokenRows: Int { config.vision.hasClassToken && !config.keepClassToken ? 1 : 0 }
+
     /// The selected feature-layer hidden states, [M, Cv·k]: the class token dropped unless the
     /// strategy is `full`, several feature layers concatenated along the channels.
     public func features(pixels: UnsafePointer<Float>) -> Matrix {
         let states = tower.hiddenStates(pixels: pixels, featureLayers: config.featureLayers)
-        let skip = config.vision.hasClassToken && !config.keepClassToken ? 1 : 0
+        let skip = droppedClassTokenRows
         let c = config.vision.hiddenSize
         let rows = config.featureRows
         let selected = Matrix(rows: rows, cols: c * states.count)

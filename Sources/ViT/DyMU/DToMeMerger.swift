@@ -1,7 +1,6 @@
 import Foundation
 import Reduction
 import Tensor
-import ViT
 
 /// DToMe (DyMU §1.1, METHODS.md) inside a vision tower, at inference: in every block whose
 /// schedule allows merging, after the attention residual and before the MLP, tokens whose best

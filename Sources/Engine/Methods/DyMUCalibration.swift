@@ -2,6 +2,7 @@ import Foundation
 import ImageProcessing
 import Reduction
 import Tensor
+import ViT
 
 /// `vlm calibrate`: DToMe thresholds for a checkpoint's vision tower from a folder of images,
 /// in batches, resumable. Progress is saved after every batch to `<output>.partial`.
