@@ -19,15 +19,15 @@ struct VTUTests {
         let store = try reference.weights()
         let model = try LanguageModel(config: config, weights: WeightSource(store: store), head: WeightSource(store: store, prefix: "lm_head."))
         let compressed = reference.matrix("compressed_embeds")
-        let mapping = reference.ints("mapping_indices").map(Int32.init)
-        let n = compressed.rows, virtualLength = mapping.count
+        let virtualRows = reference.ints("mapping_indices").map(Int32.init)
+        let n = compressed.rows, virtualLength = virtualRows.count
         let decodeIds = reference.ints("decode_token_ids")
         let cache = KVCache(config: config, capacity: virtualLength + decodeIds.count)
 
         var hidden: [Int: [Float]] = [:]
         let everyRow = Matrix(rows: n, cols: config.vocabSize)
         let last = try model.forward(embeddings: compressed.data, rows: n, positions: (0..<virtualLength).map(Int32.init),
-                                     cache: cache, virtualRows: mapping, everyRow: everyRow) { layer, x, rows in
+                                     cache: cache, virtualRows: virtualRows, everyRow: everyRow) { layer, x, rows in
             hidden[layer] = x.toArray(rows: rows)
         }
         expectClose(last, reference.floats("vtu.logits_last"), "\(reference) vtu.logits_last")

@@ -46,7 +46,7 @@ struct BipartiteMatchingTests {
         let p = reference.ints("pos_tracking")
         var owner = [Int32](repeating: -1, count: n0)
         for t in 0..<n { for o in 0..<n0 where p[t * n0 + o] != 0 { owner[o] = Int32(t) } }
-        var groups = TokenGroups(owner: owner, count: n)
+        var groups = TokenGroups(virtualRows: owner, count: n)
         groups.remap(plan.destinationRows, newCount: plan.outputCount)
         #expect(groups.multiHot.map(Int.init) == reference.ints("pos_tracking_out"), "\(reference): pos_tracking_out")
 

@@ -48,7 +48,7 @@ extension ImageEncoder {
             selected.data.update(from: state.row(skip), count: selected.count)
             let groups = merger.groups.restricted(to: skip..<vision.tokenCount)
             precondition(groups.count == selected.rows, "merged groups and feature rows disagree")
-            return EncodedImage(features: selected, virtualRows: groups.owner, tokensPerLayer: merger.tokenCounts)
+            return EncodedImage(features: selected, virtualRows: groups.virtualRows, tokensPerLayer: merger.tokenCounts)
 
         case let .visionZip(dominant, contextual):
             guard config.featureLayers.count == 1, let featureLayer = config.featureLayers.first, featureLayer > 0 else {

@@ -1,5 +1,17 @@
 import Tensor
 
+// DyMU (arXiv 2504.17040; github.com/MikeWangWZHL/dymu; METHODS.md §1), training-free:
+// DToMe merges similar visual tokens inside the ViT with per-block thresholds, and VTU lets the
+// LLM attend as if the unmerged sequence were there. Where it touches the engine:
+//   Reduction/DyMU/BipartiteMatching.swift   one merge step (ToMe's bipartite_soft_matching + merge_wavg)
+//   Reduction/DyMU/TokenGroups.swift         which original tokens a merged token holds (their P matrix)
+//   ViT/DyMU/DToMeMerger.swift               the VisionBlockHooks: log-size bias, merge after attention
+//   Reduction/DyMU/BatchThresholdFinding.swift, ViT/DyMU/ThresholdCalibrator.swift
+//                                            threshold finding (threshold_finder.py, batch_level_…)
+//   LLM/RowPlan.swift (RowPlan.virtual)      VTU: virtual rows in attention (llava_llama.py, fast path)
+//   Engine/Methods/DyMUThresholds.swift, DyMUCalibration.swift   thresholds files, `vlm calibrate`
+//   Engine/Methods/VisualTokenReduction.swift (.dymu)              choosing it for a request
+
 /// DToMe's bipartite soft matching with a threshold (DyMU `bipartite_soft_matching` at inference,
 /// following ToMe: github.com/facebookresearch/ToMe/blob/main/tome/merge.py). METHODS.md §1.1(a) step 5.
 ///

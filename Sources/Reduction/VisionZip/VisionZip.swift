@@ -1,5 +1,13 @@
 import Tensor
 
+// VisionZip (arXiv 2412.04467; github.com/dvlab-research/VisionZip; METHODS.md §2), training-free:
+// keep the most attended tokens of the feature layer and merge the rest into a few contextual
+// ones; the LLM is untouched. Where it touches the engine:
+//   Reduction/VisionZip/VisionZip.swift      the selection and merge (their visionzip/clip_encoder forward)
+//   Reduction/MatchingMetric.swift           keys averaged over heads (shared with DToMe)
+//   ViT/VisionZip/VisionZipObserver.swift    the VisionBlockHooks reading the feature layer's attention and keys
+//   Engine/Methods/VisualTokenReduction.swift (.visionZip)         choosing it and its budget for a request
+
 /// VisionZip (arXiv 2412.04467; github.com/dvlab-research/VisionZip, METHODS.md §2): keep the
 /// tokens the class token attends to most ("dominant"), and merge the rest into a few
 /// "contextual" tokens by key similarity.
