@@ -64,9 +64,4 @@ public final class KVCache: @unchecked Sendable {
         for i in count..<(count + n) { nextPosition = max(nextPosition, positions[i] + 1) }
         count += n
     }
-
-    public func reset() {
-        count = 0
-        nextPosition = 0
-    }
 }

@@ -80,8 +80,7 @@ public final class LanguageModel: @unchecked Sendable {
             let output = buffer.baseAddress!
             if let proxyV, !imageCrops.isEmpty {
                 precondition(virtualRows == nil, "ProxyV with virtual unmerging")
-                let layers = ProxyVLayers(proxyV, cache: cache, rows: n, positions: positions, imageCrops: imageCrops,
-                                          hiddenSize: hiddenSize)
+                let layers = ProxyVLayers(proxyV, cache: cache, rows: n, positions: positions, imageCrops: imageCrops)
                 try run(layers.plainPlan, embeddings: embeddings, hooks: layers, logits: output, everyRow: everyRow,
                         observeHiddenStates: observeHiddenStates)
             } else if let virtualRows {

@@ -90,10 +90,16 @@ struct ReductionOptions: ParsableArguments {
         switch reduction {
         case .none: return "none"
         case .dymu: return "dymu (\(thresholds ?? "?"))\(noVtu ? ", no VTU" : "")"
-        case .visionzip:
-            if let tokens, let split = VisionZipBudget.split(tokens: tokens) { return "visionzip \(split.dominant)+\(split.contextual)" }
-            return "visionzip \(dominant ?? 0)+\(contextual ?? 0)"
+        case .visionzip: return "visionzip \(visionZipCounts.dominant)+\(visionZipCounts.contextual)"
         }
+    }
+
+    /// --tokens at a paper budget, else --dominant and --contextual.
+    private var visionZipCounts: (dominant: Int, contextual: Int) {
+        if let tokens, case let .visionZip(dominant, contextual)? = VisualTokenReduction.visionZip(tokens: tokens) {
+            return (dominant, contextual)
+        }
+        return (dominant ?? 0, contextual ?? 0)
     }
 
     func method() throws -> VisualTokenReduction {
@@ -104,10 +110,7 @@ struct ReductionOptions: ParsableArguments {
             guard let thresholds else { throw ValidationError("--reduction dymu needs --thresholds FILE") }
             return .dymu(try DyMUThresholds.load(thresholds), virtualUnmerging: !noVtu)
         case .visionzip:
-            if let tokens, let split = VisionZipBudget.split(tokens: tokens) {
-                return .visionZip(dominant: split.dominant, contextual: split.contextual)
-            }
-            return .visionZip(dominant: dominant ?? 0, contextual: contextual ?? 0)
+            return .visionZip(dominant: visionZipCounts.dominant, contextual: visionZipCounts.contextual)
         }
     }
 }

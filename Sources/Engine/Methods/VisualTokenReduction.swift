@@ -71,8 +71,10 @@ extension ImageEncoder {
     }
 }
 
-/// VisionZip's token budgets as the CLI spells them.
-public enum VisionZipBudget {
-    /// 64 → 54 + 10, 128 → 108 + 20, 192 → 162 + 30 (dominant + contextual).
-    public static func split(tokens: Int) -> (dominant: Int, contextual: Int)? { VisionZip.split(tokens: tokens) }
+extension VisualTokenReduction {
+    /// VisionZip at a budget its paper reports: 64 → 54 + 10, 128 → 108 + 20, 192 → 162 + 30
+    /// (dominant + contextual); nil for other budgets.
+    public static func visionZip(tokens: Int) -> VisualTokenReduction? {
+        VisionZip.split(tokens: tokens).map { .visionZip(dominant: $0.dominant, contextual: $0.contextual) }
+    }
 }

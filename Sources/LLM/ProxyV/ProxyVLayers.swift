@@ -33,7 +33,7 @@ final class ProxyVLayers: DecoderLayerHooks {
 
     /// `rows` rows at `positions` whose image crops (each `tokensPerCrop` rows of a square grid,
     /// raster order) start at rows `imageCrops`; the cache must be empty.
-    init(_ modules: ProxyVModules, cache: KVCache, rows n: Int, positions: [Int32], imageCrops: [Int], hiddenSize: Int) {
+    init(_ modules: ProxyVModules, cache: KVCache, rows n: Int, positions: [Int32], imageCrops: [Int]) {
         precondition(positions.count == n && cache.count == 0, "ProxyV prefill starts an empty cache")
         self.modules = modules
         crops = imageCrops.count
