@@ -62,5 +62,8 @@ let package = Package(
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "Tensor", "ChatTemplate", "ImageProcessing", "TestSupport"], resources: [.copy("Fixtures")]),
+        // The `vlm` tool run as a user runs it (scripts/test.sh builds it next to the test binary);
+        // it borrows EngineTests' tiny checkpoint and photos by path.
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )
