@@ -55,6 +55,10 @@ let package = Package(
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"]),
         .testTarget(name: "ReductionTests", dependencies: ["Reduction", "Tensor", "TestSupport"]),
+        // The model parts alone, against transformers on the tiny LLaVA fixtures (EngineTests' Fixtures,
+        // shared by path) and, for the tower's embeddings, against ../shared/reference.
+        .testTarget(name: "ViTTests", dependencies: ["ViT", "Tensor", "TestSupport"]),
+        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "Tensor", "TestSupport"]),
         // The methods inside the model parts, against the authors' code (../shared/reference).
         .testTarget(name: "MethodsTests", dependencies: ["Engine", "ViT", "LLM", "Reduction", "Tensor", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
