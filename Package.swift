@@ -50,17 +50,24 @@ let package = Package(
             dependencies: ["Engine", "Tokenizer", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        // Shared by the test targets: reference-case reading and tolerances.
+        // Shared by the test targets: reference-case reading, tolerances, a seeded random stream.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
 
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"]),
         .testTarget(name: "ReductionTests", dependencies: ["Reduction", "Tensor", "TestSupport"]),
+        // The model parts alone, against transformers on the tiny LLaVA fixtures (EngineTests' Fixtures,
+        // shared by path) and, for the tower's embeddings, against ../shared/reference.
+        .testTarget(name: "ViTTests", dependencies: ["ViT", "Tensor", "TestSupport"]),
+        .testTarget(name: "ProjectorTests", dependencies: ["Projector", "Tensor", "TestSupport"]),
         // The methods inside the model parts, against the authors' code (../shared/reference).
         .testTarget(name: "MethodsTests", dependencies: ["Engine", "ViT", "LLM", "Reduction", "Tensor", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "Tensor", "ChatTemplate", "ImageProcessing", "TestSupport"], resources: [.copy("Fixtures")]),
+        // The `vlm` tool run as a user runs it (scripts/test.sh builds it next to the test binary);
+        // it borrows EngineTests' tiny checkpoint and photos by path.
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

@@ -4,39 +4,103 @@ import Tensor
 import Testing
 import TestSupport
 
-/// Families F1 and F2 of ../shared/reference: ProxyV's VisionMLP and proxy initialisation.
+/// Families F1 and F2 of ../shared/reference: ProxyV's VisionMLP and proxy initialisation, every
+/// batch row and crop; and both again on the intermediate tensors of family F3's tiny LLM.
 struct ProxyVUnitTests {
-    static let visionMLPCases = ReferenceCase.cases("proxyv_vision_mlp")
-    static let proxyCases = ReferenceCase.cases("proxyv_get_image_proxy")
-
-    @Test func referenceCasesExist() {
-        #expect(Self.visionMLPCases.count >= 4 && Self.proxyCases.count >= 4,
+    @Test func referenceCasesExist() throws {
+        #expect(try ReferenceCase.caseNames("proxyv_vision_mlp").count >= 4 && ReferenceCase.caseNames("proxyv_get_image_proxy").count >= 4,
                 "expected proxyv_vision_mlp and proxyv_get_image_proxy cases under \(ReferenceCase.root.path)")
     }
 
-    @Test(arguments: visionMLPCases)
-    func visionMLPMatchesReference(_ reference: ReferenceCase) throws {
-        let d = reference.int("hidden_size"), di = reference.int("intermediate_size")
-        let mlp = try VisionMLP(weights: WeightSource(store: try reference.weights()), hidden: d, intermediate: di,
-                                eps: reference.float("rms_norm_eps"))
-        let full = reference.matrix("image_full"), proxies = reference.matrix("image_proxy")
-        mlp.update(full: full, fullRows: Array(0..<full.rows), proxies: proxies, proxyRows: Array(0..<proxies.rows),
-                   side: reference.int("grid_side"), factor: reference.int("reduce_factor"))
-        let (difference, bound) = maxAbsDifference(full.toArray(), reference.floats("image_full_out"))
-        #expect(difference <= bound, "\(reference): image_full_out differs by \(difference)")
+    @Test(arguments: ReferenceCase.cases("proxyv_vision_mlp"))
+    func visionMLPMatchesReference(_ folder: ReferenceCase.Folder) throws {
+        let reference = try folder.open()
+        let grid = try CropGrid(reference)
+        let mlp = try VisionMLP(weights: WeightSource(store: try reference.weights()), hidden: grid.hidden,
+                                intermediate: try reference.int("intermediate_size"), eps: try reference.float("rms_norm_eps"))
+        try grid.expectShape(reference, "image_full", tokensPerCrop: grid.tokensPerCrop)
+        try grid.expectShape(reference, "image_proxy", tokensPerCrop: grid.proxiesPerCrop)
+        try grid.expectShape(reference, "image_full_out", tokensPerCrop: grid.tokensPerCrop)
+        let full = try reference.matrix("image_full"), proxies = try reference.matrix("image_proxy")
+        // Each batch row is its own crops × T full tokens and crops × T/f² proxies.
+        let fullPerRow = grid.crops * grid.tokensPerCrop, proxiesPerRow = grid.crops * grid.proxiesPerCrop
+        for row in 0..<grid.batch {
+            mlp.update(full: full, fullRows: Array((row * fullPerRow)..<((row + 1) * fullPerRow)),
+                       proxies: proxies, proxyRows: Array((row * proxiesPerRow)..<((row + 1) * proxiesPerRow)),
+                       side: grid.side, factor: grid.factor)
+        }
+        expectClose(full.toArray(), try reference.floats("image_full_out"), "\(reference): image_full_out")
     }
 
-    @Test(arguments: proxyCases)
-    func downsampleMatchesReference(_ reference: ReferenceCase) {
-        let full = reference.matrix("hidden_image_full")
-        let expected = reference.floats("image_proxy")
-        var proxies = [Float](repeating: 0, count: expected.count)
-        proxies.withUnsafeMutableBufferPointer {
-            ProxyV.downsample(full.data, cols: full.cols, crops: reference.int("num_crops"), side: reference.int("grid_side"),
-                              factor: reference.int("reduce_factor"), into: $0.baseAddress!)
+    @Test(arguments: ReferenceCase.cases("proxyv_get_image_proxy"))
+    func downsampleMatchesReference(_ folder: ReferenceCase.Folder) throws {
+        let reference = try folder.open()
+        let grid = try CropGrid(reference)
+        try grid.expectShape(reference, "hidden_image_full", tokensPerCrop: grid.tokensPerCrop)
+        try grid.expectShape(reference, "image_proxy", tokensPerCrop: grid.proxiesPerCrop)
+        let full = try reference.matrix("hidden_image_full")
+        let fullPerRow = grid.crops * grid.tokensPerCrop * grid.hidden, proxiesPerRow = grid.crops * grid.proxiesPerCrop * grid.hidden
+        var proxies = [Float](repeating: .nan, count: grid.batch * proxiesPerRow)
+        proxies.withUnsafeMutableBufferPointer { output in
+            for row in 0..<grid.batch {
+                ProxyV.downsample(full.data + row * fullPerRow, cols: grid.hidden, crops: grid.crops, side: grid.side,
+                                  factor: grid.factor, into: output.baseAddress! + row * proxiesPerRow)
+            }
         }
-        let (difference, bound) = maxAbsDifference(proxies, expected)
-        #expect(difference <= bound, "\(reference): image_proxy differs by \(difference)")
+        expectClose(proxies, try reference.floats("image_proxy"), "\(reference): image_proxy")
+    }
+
+    /// F3's proxies start as the F2 downsample of the full tokens entering layer S, which are
+    /// VisionMLP 0's input (no layer ≥ S updates them before it); each VisionMLP i maps its
+    /// recorded inputs to its recorded output.
+    @Test(arguments: ReferenceCase.cases("proxyv_llm"))
+    func llmProxyStepsMatchReference(_ folder: ReferenceCase.Folder) throws {
+        let reference = try folder.open()
+        let side = try reference.int("grid_side", in: "config"), factor = try reference.int("proxyv_reduce_factor", in: "config")
+        let hidden = try reference.int("hidden_size", in: "config")
+        #expect(try reference.int("per_crop_token_len", in: "config") == side * side, "\(reference): per_crop_token_len")
+        #expect(try reference.int("n_proxy", in: "config") == (side / factor) * (side / factor), "\(reference): n_proxy")
+
+        let entering = try reference.matrix("debug.vision_mlp0.full_in")
+        var proxies = [Float](repeating: .nan, count: (side / factor) * (side / factor) * hidden)
+        proxies.withUnsafeMutableBufferPointer {
+            ProxyV.downsample(entering.data, cols: hidden, crops: 1, side: side, factor: factor, into: $0.baseAddress!)
+        }
+        expectClose(proxies, try reference.floats("debug.proxy_init"), "\(reference): debug.proxy_init")
+
+        let store = try reference.weights()
+        for i in 0..<(try reference.int("num_vision_mlp_layers", in: "config")) {
+            let mlp = try VisionMLP(weights: WeightSource(store: store, prefix: "vision_mlp_layers.\(i)."), hidden: hidden,
+                                    intermediate: try reference.int("vision_mlp_intermediate_size", in: "config"),
+                                    eps: try reference.float("rms_norm_eps", in: "config"))
+            let full = try reference.matrix("debug.vision_mlp\(i).full_in"), proxyIn = try reference.matrix("debug.vision_mlp\(i).proxy_in")
+            mlp.update(full: full, fullRows: Array(0..<full.rows), proxies: proxyIn, proxyRows: Array(0..<proxyIn.rows), side: side, factor: factor)
+            expectClose(full.toArray(), try reference.floats("debug.vision_mlp\(i).full_out"), "\(reference): debug.vision_mlp\(i).full_out")
+        }
+    }
+}
+
+/// The crop layout F1 and F2 cases state: `batch` rows of `num_crops` crops, each a
+/// grid_side × grid_side token grid reduced by reduce_factor to proxy_grid_side².
+struct CropGrid {
+    let batch: Int, crops: Int, side: Int, factor: Int, hidden: Int
+
+    init(_ reference: ReferenceCase) throws {
+        batch = try reference.int("batch")
+        crops = try reference.int("num_crops")
+        side = try reference.int("grid_side")
+        factor = try reference.int("reduce_factor")
+        hidden = try reference.int("hidden_size")
+        #expect(try reference.int("per_crop_token_len") == tokensPerCrop, "\(reference): per_crop_token_len")
+        #expect(try reference.int("proxy_grid_side") == side / factor, "\(reference): proxy_grid_side")
+    }
+
+    var tokensPerCrop: Int { side * side }
+    var proxiesPerCrop: Int { (side / factor) * (side / factor) }
+
+    /// Tensor `name` is [batch, crops · tokensPerCrop, hidden].
+    func expectShape(_ reference: ReferenceCase, _ name: String, tokensPerCrop: Int) throws {
+        #expect(try reference.shape(name) == [batch, crops * tokensPerCrop, hidden], "\(reference): \(name) shape")
     }
 }
 

@@ -9,19 +9,20 @@ import TestSupport
 struct VTUTests {
     static let cases = ReferenceCase.cases("vtu_llama")
 
-    @Test func referenceCasesExist() {
-        #expect(Self.cases.count >= 3, "expected vtu_llama cases under \(ReferenceCase.root.path)")
+    @Test func referenceCasesExist() throws {
+        #expect(try ReferenceCase.caseNames("vtu_llama").count >= 3, "expected vtu_llama cases under \(ReferenceCase.root.path)")
     }
 
     @Test(arguments: cases)
-    func matchesReference(_ reference: ReferenceCase) throws {
+    func matchesReference(_ folder: ReferenceCase.Folder) throws {
+        let reference = try folder.open()
         let config = try textConfig(reference)
         let store = try reference.weights()
         let model = try LanguageModel(config: config, weights: WeightSource(store: store), head: WeightSource(store: store, prefix: "lm_head."))
-        let compressed = reference.matrix("compressed_embeds")
-        let virtualRows = reference.ints("mapping_indices").map(Int32.init)
+        let compressed = try reference.matrix("compressed_embeds")
+        let virtualRows = try reference.ints("mapping_indices").map(Int32.init)
         let n = compressed.rows, virtualLength = virtualRows.count
-        let decodeIds = reference.ints("decode_token_ids")
+        let decodeIds = try reference.ints("decode_token_ids")
         let cache = KVCache(config: config, capacity: virtualLength + decodeIds.count)
 
         var hidden: [Int: [Float]] = [:]
@@ -30,19 +31,19 @@ struct VTUTests {
                                      cache: cache, virtualRows: virtualRows, everyRow: everyRow) { layer, x, rows in
             hidden[layer] = x.toArray(rows: rows)
         }
-        expectClose(last, reference.floats("vtu.logits_last"), "\(reference) vtu.logits_last")
-        expectClose(everyRow.toArray(), reference.floats("vtu.logits"), "\(reference) vtu.logits")
+        expectClose(last, try reference.floats("vtu.logits_last"), "\(reference) vtu.logits_last")
+        expectClose(everyRow.toArray(), try reference.floats("vtu.logits"), "\(reference) vtu.logits")
         for layer in 0..<config.layerCount {
-            expectClose(hidden[layer] ?? [], reference.floats("vtu.hidden_states.\(layer)"), "\(reference) vtu.hidden_states.\(layer)")
+            expectClose(hidden[layer] ?? [], try reference.floats("vtu.hidden_states.\(layer)"), "\(reference) vtu.hidden_states.\(layer)")
         }
-        expectClose(hidden[config.layerCount] ?? [], reference.floats("vtu.last_hidden"), "\(reference) vtu.last_hidden")
+        expectClose(hidden[config.layerCount] ?? [], try reference.floats("vtu.last_hidden"), "\(reference) vtu.last_hidden")
 
         // The cache holds the expanded virtual rows, keys after RoPE; the reference is [1, Hkv, N, d].
         #expect(cache.count == virtualLength)
         for layer in 0..<config.layerCount {
             for (name, matrix) in [("key", cache.keys[layer]), ("value", cache.values[layer])] {
                 expectClose(headMajor(matrix, rows: virtualLength, heads: config.kvHeadCount, dim: config.headDim),
-                      reference.floats("vtu.cache.\(layer).\(name)"), "\(reference) vtu.cache.\(layer).\(name)")
+                      try reference.floats("vtu.cache.\(layer).\(name)"), "\(reference) vtu.cache.\(layer).\(name)")
             }
         }
 
@@ -52,21 +53,21 @@ struct VTUTests {
             try model.embed([id], into: embedding.data)
             #expect(cache.nextPosition == Int32(virtualLength + step))
             let logits = try model.forward(embeddings: embedding.data, rows: 1, positions: [cache.nextPosition], cache: cache)
-            expectClose(logits, reference.floats("vtu.decode\(step).logits"), "\(reference) vtu.decode\(step).logits")
+            expectClose(logits, try reference.floats("vtu.decode\(step).logits"), "\(reference) vtu.decode\(step).logits")
         }
     }
 
     /// The identity grouping makes VTU the plain model: compare with the baseline on the expanded sequence.
     @Test func identityGroupingEqualsPlainModel() throws {
-        let reference = try #require(Self.cases.first { $0.name == "vtu_identity_mapping" }, "vtu_identity_mapping case")
+        let reference = try #require(Self.cases.first { $0.name == "vtu_identity_mapping" }, "vtu_identity_mapping case").open()
         let config = try textConfig(reference)
         let store = try reference.weights()
         let model = try LanguageModel(config: config, weights: WeightSource(store: store), head: WeightSource(store: store, prefix: "lm_head."))
-        let expanded = reference.matrix("expanded_embeds")
+        let expanded = try reference.matrix("expanded_embeds")
         let cache = KVCache(config: config, capacity: expanded.rows)
         let plain = try model.forward(embeddings: expanded.data, rows: expanded.rows,
                                       positions: (0..<expanded.rows).map(Int32.init), cache: cache)
-        expectClose(plain, reference.floats("baseline.logits_last"), "\(reference) baseline.logits_last")
+        expectClose(plain, try reference.floats("baseline.logits_last"), "\(reference) baseline.logits_last")
 
         // Our VTU with every group of size one, against our plain forward.
         let identity = (0..<expanded.rows).map(Int32.init)
@@ -89,6 +90,5 @@ func headMajor(_ m: Matrix, rows: Int, heads: Int, dim: Int) -> [Float] {
 
 /// A tiny Llama's TextConfig from the case's `config` object (HF field names).
 func textConfig(_ reference: ReferenceCase) throws -> TextConfig {
-    let object = reference["config"] as! [String: Any]
-    return try JSONDecoder().decode(TextConfig.self, from: JSONSerialization.data(withJSONObject: object))
+    try reference.decode(TextConfig.self, "config")
 }

@@ -1,21 +1,12 @@
 import CKernels
 import Tensor
 import Testing
+import TestSupport
 
 /// The packed BF16 product (vlm_bf16_gemm_packed and Linear's `.packedBF16` case) against a naive
 /// double-precision sum of the same BF16-rounded inputs, on shapes that leave every kind of
 /// remainder: micro-tile rows, partial panels, odd input counts, row strides wider than the rows.
 struct PackedBF16GEMMTests {
-    /// Deterministic values in [-1, 1) with full F32 mantissas (so rounding to BF16 matters).
-    struct Values {
-        var state: UInt64
-        mutating func next() -> Float {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Float(state >> 40) / Float(1 << 23) - 1
-        }
-        mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in next() } }
-    }
-
     static func roundedToBF16(_ values: [Float]) -> [Double] {
         var bits = [UInt16](repeating: 0, count: values.count)
         vlm_f32_to_bf16(values, &bits, Int64(values.count))
@@ -69,8 +60,8 @@ struct PackedBF16GEMMTests {
     func kernelMatchesDoubleReference(m: Int, shape: (rows: Int, cols: Int)) {
         let (rows, cols) = shape
         let lda = cols + 5, ldc = rows + 3
-        var values = Values(state: 0x9E37_79B9_7F4A_7C15 ^ UInt64(m * 1000 + rows * 7 + cols))
-        let a = values.array(m * lda), w = values.array(rows * cols), bias = values.array(rows)
+        var values = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15 ^ UInt64(m * 1000 + rows * 7 + cols))
+        let a = values.fullMantissaFloats(m * lda), w = values.fullMantissaFloats(rows * cols), bias = values.fullMantissaFloats(rows)
         var packed = [UInt16](repeating: 0, count: Int(vlm_bf16_packed_size(Int64(rows), Int64(cols))) / 2)
         vlm_bf16_pack_f32(w, Int64(rows), Int64(cols), &packed)
         let pairsPerRow = (cols + 1) / 2
@@ -107,8 +98,8 @@ struct PackedBF16GEMMTests {
     func linearMatchesDoubleReference(m: Int, shape: (outputs: Int, inputs: Int)) {
         let (outputs, inputs) = shape
         let xStride = inputs + 3, yStride = outputs + 17
-        var values = Values(state: 0x2545_F491_4F6C_DD1D ^ UInt64(m * 1000 + outputs * 7 + inputs))
-        let x = values.array(m * xStride), w = values.array(outputs * inputs), bias = values.array(outputs)
+        var values = SeededGenerator(seed: 0x2545_F491_4F6C_DD1D ^ UInt64(m * 1000 + outputs * 7 + inputs))
+        let x = values.fullMantissaFloats(m * xStride), w = values.fullMantissaFloats(outputs * inputs), bias = values.fullMantissaFloats(outputs)
         let linear = Linear(weight: .packedBF16(PackedBF16Matrix(rounding: Matrix(rows: outputs, cols: inputs, values: w))),
                             bias: bias)
         var y = [Float](repeating: Self.sentinel, count: (m + 1) * yStride)
@@ -120,5 +111,13 @@ struct PackedBF16GEMMTests {
         let reference = Self.reference(a: x, lda: xStride, m: m, w: w, rows: outputs, cols: inputs, bias: bias)
         Self.check(y, ldc: yStride, m: m, rows: outputs, columns: 0..<outputs, against: reference,
                    "Linear m \(m) outputs \(outputs) inputs \(inputs)")
+    }
+}
+
+/// The test values of PackedBF16GEMMTests, drawn from a seeded stream.
+extension SeededGenerator {
+    /// `count` values in [-1, 1) with full F32 mantissas (so rounding to BF16 matters).
+    mutating func fullMantissaFloats(_ count: Int) -> [Float] {
+        (0..<count).map { _ in Float(next() >> 40) / Float(1 << 23) - 1 }
     }
 }

@@ -2,29 +2,12 @@ import CKernels
 import Foundation
 @testable import Tensor
 import Testing
+import TestSupport
 
 /// The exact F32 products against packed weights (F32 and BF16 panels; the AVX-512 micro-tiles and
 /// decode path, and the portable loop) against sums in double precision, on shapes that leave
 /// partial panels, partial blocks of input columns and partial row tiles.
 struct PackedF32Tests {
-    /// A deterministic stream of test values.
-    struct Values {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return state
-        }
-        /// Uniform in [-1, 1), with all 24 bits of the significand in use (so BF16 rounding of
-        /// activations would show).
-        mutating func activation() -> Float { Float(Double(next() % (1 << 24)) / Double(1 << 23) - 1) }
-        /// A value that BF16 holds exactly, magnitude between 2⁻⁴ and 4, either sign.
-        mutating func bf16Weight() -> Float {
-            let bits = next()
-            let exponent = UInt32(123 + bits % 6), mantissa = UInt32((bits >> 8) % 128), sign = UInt32((bits >> 16) % 2)
-            return Float(bitPattern: sign << 31 | exponent << 23 | mantissa << 16)
-        }
-    }
-
     /// Row-major A (m rows, stride `lda`, NaN past `cols` so a read beyond it would show),
     /// W [rows, cols] and the expected products with their scale (Σ |a·w| per output).
     struct Case {
@@ -35,7 +18,7 @@ struct PackedF32Tests {
         init(m: Int, rows: Int, cols: Int, seed: UInt64) {
             let lda = cols + 3
             (self.m, self.rows, self.cols, self.lda, ldc) = (m, rows, cols, lda, rows + 5)
-            var values = Values(state: seed)
+            var values = SeededGenerator(seed: seed)
             let a = (0..<(m * lda)).map { $0 % lda < cols ? values.activation() : .nan }
             self.a = a
             w = Matrix(rows: rows, cols: cols, values: (0..<(rows * cols)).map { _ in values.bf16Weight() })
@@ -82,7 +65,7 @@ struct PackedF32Tests {
             let test = Case(m: m, rows: shape.rows, cols: shape.cols, seed: 0x9E37_79B9_7F4A_7C15 &+ UInt64(index * 31 + m))
             let packed = element == .f32 ? PackedF32Matrix(packing: test.w) : PackedF32Matrix(packing: BF16Matrix(rounding: test.w))
             #expect(packed.element == element)
-            var values = Values(state: UInt64(index + 1))
+            var values = SeededGenerator(seed: UInt64(index + 1))
             let bias = (0..<shape.rows).map { _ in values.activation() }
             let withBias = Case(copying: test, adding: bias)
             test.check("\(element) all panels") { a, c in
@@ -107,7 +90,7 @@ struct PackedF32Tests {
     @Test(arguments: [1, 5, 100], [20, 200])
     func linearMatchesDoublePrecision(n: Int, outputs: Int) {
         let test = Case(m: n, rows: outputs, cols: 70, seed: 0x2545_F491_4F6C_DD1D &+ UInt64(n * outputs))
-        var values = Values(state: 77)
+        var values = SeededGenerator(seed: 77)
         let bias = (0..<outputs).map { _ in values.activation() }
         for weight in [Linear.Weight.packedF32(PackedF32Matrix(packing: test.w)),
                        .packedF32(PackedF32Matrix(packing: BF16Matrix(rounding: test.w)))] {
@@ -140,5 +123,18 @@ extension PackedF32Tests.Case {
         (m, rows, cols, lda, ldc, a, w) = (other.m, other.rows, other.cols, other.lda, other.ldc, other.a, other.w)
         expected = other.expected.enumerated().map { $1 + Double(bias[$0 % other.rows]) }
         scale = other.scale.enumerated().map { $1 + Double(abs(bias[$0 % other.rows])) }
+    }
+}
+
+/// The test values of PackedF32Tests, drawn from a seeded stream.
+extension SeededGenerator {
+    /// Uniform in [-1, 1), with all 24 bits of the significand in use (so BF16 rounding of
+    /// activations would show).
+    mutating func activation() -> Float { Float(Double(next() % (1 << 24)) / Double(1 << 23) - 1) }
+    /// A value that BF16 holds exactly, magnitude between 2⁻⁴ and 4, either sign.
+    mutating func bf16Weight() -> Float {
+        let bits = next()
+        let exponent = UInt32(123 + bits % 6), mantissa = UInt32((bits >> 8) % 128), sign = UInt32((bits >> 16) % 2)
+        return Float(bitPattern: sign << 31 | exponent << 23 | mantissa << 16)
     }
 }

@@ -9,12 +9,20 @@ public func expectClose(_ ours: [Float], _ theirs: [Float], _ what: String, tole
         Issue.record("\(what): \(ours.count) values against \(theirs.count)", sourceLocation: sourceLocation)
         return
     }
+    let (difference, bound) = maxAbsDifference(ours, theirs, tolerance: tolerance)
+    #expect(difference <= bound, "\(what) differs by \(difference)", sourceLocation: sourceLocation)
+}
+
+/// The largest |ours − reference| and the README's bound for it, tolerance · max(1, max |reference|).
+/// Arrays of different lengths differ by infinity (a failed expectation, not a crashed test process).
+public func maxAbsDifference(_ ours: [Float], _ reference: [Float], tolerance: Float = 1e-4) -> (difference: Float, bound: Float) {
+    guard ours.count == reference.count else { return (.infinity, 0) }
     var difference: Float = 0, scale: Float = 1
     for i in ours.indices {
-        difference = max(difference, abs(ours[i] - theirs[i]))
-        scale = max(scale, abs(theirs[i]))
+        difference = max(difference, abs(ours[i] - reference[i]))
+        scale = max(scale, abs(reference[i]))
     }
-    #expect(difference <= tolerance * scale, "\(what) differs by \(difference)", sourceLocation: sourceLocation)
+    return (difference, tolerance * scale)
 }
 
 /// A checkpoint fixture directory, named by its last path component in test output.

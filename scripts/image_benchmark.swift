@@ -1,22 +1,27 @@
-import Foundation
-import Testing
-import ImageProcessing
+// Timing of the ImageProcessing target in a release build (it was a test that only printed times):
+// scripts/benchmark_images.sh compiles this file together with Sources/ImageProcessing/*.swift.
+// Decodes and preprocesses one JPEG (e.g. the 1024x768 one `scripts/make_image_refs.py --bench-image
+// PATH` writes) with the CLIP-336, SigLIP-384 and padded CLIP-336 settings of the test fixtures, and
+// prints the median and the best of 21 runs of each stage; on a shared machine the best is the steadier.
 
-/// Timing, not a test: runs only when VLM_IMAGE_BENCH names a JPEG (e.g. the 1024x768 one
-/// `scripts/make_image_refs.py --bench-image PATH` writes). Use a release build:
-///
-///     swift build -c release --build-tests -Xswiftc -enable-testing
-///     VLM_IMAGE_BENCH=/tmp/bench_1024x768.jpg swift test -c release -Xswiftc -enable-testing \
-///         --skip-build --filter ImageProcessingTests.Benchmark
-///
-/// Prints the median and the best of 21 runs; on a shared machine the best is the steadier.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["VLM_IMAGE_BENCH"] != nil))
-struct Benchmark {
-    @Test func decodeAndPreprocess() throws {
-        let url = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VLM_IMAGE_BENCH"]!)
-        let clip = try ImagePreprocessor(config: ImageProcessorConfig.load(contentsOf: Fixtures.url("configs/llava15_clip_336.json")))
-        let siglip = try ImagePreprocessor(config: ImageProcessorConfig.load(contentsOf: Fixtures.url("configs/siglip_384.json")))
-        let pad = try ImagePreprocessor(config: ImageProcessorConfig.load(contentsOf: Fixtures.url("configs/llava15_clip_336.json")), padToSquare: true)
+import Foundation
+
+@main
+struct ImageBenchmark {
+    static func main() throws {
+        let arguments = CommandLine.arguments
+        guard arguments.count == 3 else {
+            FileHandle.standardError.write(Data("usage: image-benchmark IMAGE.jpg CONFIG_DIR\n".utf8))
+            exit(2)
+        }
+        let url = URL(fileURLWithPath: arguments[1])
+        let configs = URL(fileURLWithPath: arguments[2])
+        func config(_ name: String) throws -> ImageProcessorConfig {
+            try ImageProcessorConfig.load(contentsOf: configs.appendingPathComponent(name))
+        }
+        let clip = try ImagePreprocessor(config: config("llava15_clip_336.json"))
+        let siglip = try ImagePreprocessor(config: config("siglip_384.json"))
+        let pad = try ImagePreprocessor(config: config("llava15_clip_336.json"), padToSquare: true)
 
         func median(_ runs: Int, _ body: () throws -> Void) rethrows -> String {
             var times = [Double]()
@@ -50,4 +55,3 @@ struct Benchmark {
             """)
     }
 }
-
