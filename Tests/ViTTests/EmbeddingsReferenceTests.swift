@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 import TestSupport
-import ViT
+@testable import ViT
 
 /// The tower's embeddings (patch convolution, class token, positions, CLIP's pre-layernorm)
 /// against DyMU's code: family B of ../shared/reference stores them before any block, so they
