@@ -4,10 +4,12 @@ import LLM
 import Tensor
 import Testing
 import TestSupport
+import Tokenizer
 import ViT
 
-/// config.json, decoded once into typed settings: a field of the wrong type is an error naming the
-/// file, the field and the type; an omitted field takes transformers' default.
+/// config.json, tokenizer_config.json and the chat template files, each decoded once into typed
+/// settings: a field of the wrong type is an error naming the file, the field and the type; an
+/// omitted field takes transformers' default.
 struct ConfigFileTests {
     static let file = "weights/x/config.json"
 
@@ -146,5 +148,77 @@ struct ConfigFileTests {
         let nested = try Self.modelConfig(#"{"model_type": "llava", "text_config": {"proxyv": true, "proxyv_start_layer": 2}}"#)
         #expect(nested.proxyV?.startLayer == 2)
         #expect(try Self.modelConfig(#"{"model_type": "llama", "proxyv": false}"#).proxyV == nil)
+    }
+
+    // MARK: - tokenizer_config.json and the chat template, through a checkpoint directory
+
+    static let tiny = Repository.root.appendingPathComponent("Tests/EngineTests/Fixtures/tiny-llava-clip-llama").path
+
+    /// A directory with the tiny checkpoint's tokenizer.json and the given files.
+    static func textDirectory(_ files: [String: String]) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-text-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: tiny + "/tokenizer.json", toPath: directory + "/tokenizer.json")
+        for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
+        return directory
+    }
+
+    static func textFilesError(_ files: [String: String]) throws -> String? {
+        let directory = try textDirectory(files)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            _ = try TokenizerFiles(directory: directory)
+            return nil
+        } catch {
+            return "\(error)".replacingOccurrences(of: directory + "/", with: "")
+        }
+    }
+
+    @Test("a field of the wrong type in tokenizer_config.json names the file, the field and the type")
+    func wrongTypeInTokenizerConfig() throws {
+        #expect(try Self.textFilesError(["tokenizer_config.json": #"{"add_bos_token": "true"}"#])
+            == "tokenizer_config.json: field 'add_bos_token': expected Bool")
+        #expect(try Self.textFilesError(["tokenizer_config.json": #"{"legacy": 0}"#])
+            == "tokenizer_config.json: field 'legacy': expected Bool")
+        #expect(try Self.textFilesError(["tokenizer_config.json": #"{"bos_token": ["<s>"]}"#])
+            == "tokenizer_config.json: field 'bos_token': expected a string or an AddedToken object")
+        #expect(try Self.textFilesError(["tokenizer_config.json": "{"]) == "tokenizer_config.json: not valid JSON")
+        #expect(try Self.textFilesError(["chat_template.json": #"{"chat_template": false}"#])
+            == #"chat_template.json: field 'chat_template': expected a string or a list of {"name", "template"} objects"#)
+    }
+
+    @Test("special tokens, adjustments and the chat template come from one read of tokenizer_config.json")
+    func tokenizerConfigParts() throws {
+        let config = #"{"bos_token": {"__type": "AddedToken", "content": "<s>"}, "eos_token": "</s>", "pad_token": null, "image_token": "<image>", "tokenizer_class": "LlamaTokenizer", "chat_template": "{{ bos_token }}{{ messages[0]['content'] }}"}"#
+        let directory = try Self.textDirectory(["tokenizer_config.json": config])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = try TokenizerFiles(directory: directory)
+        #expect(files.specialTokens == ["bos_token": "<s>", "eos_token": "</s>", "image_token": "<image>"])
+        #expect(files.chatTemplateSource == "{{ bos_token }}{{ messages[0]['content'] }}")
+        // tokenizer_class LlamaTokenizer: rebuilt as transformers 5 does (no "▁" before "\n" after an added token).
+        let rebuilt = try Tokenizer(contentsOf: URL(fileURLWithPath: directory + "/tokenizer.json"))
+            .matchingTransformers(TokenizerConfig(tokenizerClass: "LlamaTokenizer"))
+        let plain = try Tokenizer(contentsOf: URL(fileURLWithPath: directory + "/tokenizer.json"))
+        #expect(rebuilt.encode("</s>\nWhat is it?") != plain.encode("</s>\nWhat is it?"), "the class changes these ids")
+        #expect(files.tokenizer.encode("</s>\nWhat is it?") == rebuilt.encode("</s>\nWhat is it?"))
+    }
+
+    @Test("chat template: chat_template.jinja, then chat_template.json, then tokenizer_config.json; a string or the named 'default'")
+    func chatTemplatePrecedenceAndForms() throws {
+        func source(_ files: [String: String]) throws -> String? {
+            let directory = try Self.textDirectory(files)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            return try TokenizerFiles(directory: directory).chatTemplateSource
+        }
+        let named = #"{"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]}"#
+        #expect(try source([:]) == nil)
+        #expect(try source(["tokenizer_config.json": #"{"chat_template": "S"}"#]) == "S")
+        #expect(try source(["tokenizer_config.json": named]) == "D")
+        #expect(try source(["tokenizer_config.json": #"{"chat_template": "S"}"#, "chat_template.json": named]) == "D")
+        #expect(try source(["tokenizer_config.json": #"{"chat_template": "S"}"#, "chat_template.json": "{}"]) == "S")
+        #expect(try source(["chat_template.json": #"{"chat_template": "P"}"#, "chat_template.jinja": "J"]) == "J")
+        // transformers raises when named templates have no "default" and none is asked for.
+        #expect(try Self.textFilesError(["tokenizer_config.json": #"{"chat_template": [{"name": "rag", "template": "R"}, {"name": "tool_use", "template": "T"}]}"#])
+            == "tokenizer_config.json: field 'chat_template': no template is named 'default' (names: rag, tool_use)")
     }
 }
