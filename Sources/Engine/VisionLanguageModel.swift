@@ -41,10 +41,9 @@ public final class VisionLanguageModel: @unchecked Sendable {
             }
             imageTokenId = llava.imageTokenId
             let preprocessorPath = checkpoint.preprocessorConfigPath
-            guard FileManager.default.fileExists(atPath: preprocessorPath) else { throw EngineError.missingFile(preprocessorPath) }
             // Original-layout checkpoints choose padding or AnyRes crops by image_aspect_ratio.
             let original = checkpoint.config.original
-            let processorConfig = try ImageProcessorConfig.load(contentsOf: URL(fileURLWithPath: preprocessorPath))
+            let processorConfig = try ImageProcessorConfig.decode(JSONFile.data(preprocessorPath), name: preprocessorPath)
             imagePreprocessor = try ImagePreprocessor(config: processorConfig, padToSquare: original == nil ? nil : false)
             imageAspectRatio = try original.map { settings in
                 let pinpoints = try settings.gridPinpointsText.map {

@@ -1,5 +1,6 @@
 @testable import Engine
 import Foundation
+import ImageProcessing
 import LLM
 import Tensor
 import Testing
@@ -7,9 +8,9 @@ import TestSupport
 import Tokenizer
 import ViT
 
-/// config.json, tokenizer_config.json and the chat template files, each decoded once into typed
-/// settings: a field of the wrong type is an error naming the file, the field and the type; an
-/// omitted field takes transformers' default.
+/// config.json, tokenizer_config.json, preprocessor_config.json and the chat template files, each
+/// decoded once into typed settings: a field of the wrong type is an error naming the file, the
+/// field and the type; an omitted field takes transformers' default.
 struct ConfigFileTests {
     static let file = "weights/x/config.json"
 
@@ -150,7 +151,7 @@ struct ConfigFileTests {
         #expect(try Self.modelConfig(#"{"model_type": "llama", "proxyv": false}"#).proxyV == nil)
     }
 
-    // MARK: - tokenizer_config.json and the chat template, through a checkpoint directory
+    // MARK: - The tokenizer and preprocessor configs and the chat template, through a checkpoint directory
 
     static let tiny = Repository.root.appendingPathComponent("Tests/EngineTests/Fixtures/tiny-llava-clip-llama").path
 
@@ -220,5 +221,21 @@ struct ConfigFileTests {
         // transformers raises when named templates have no "default" and none is asked for.
         #expect(try Self.textFilesError(["tokenizer_config.json": #"{"chat_template": [{"name": "rag", "template": "R"}, {"name": "tool_use", "template": "T"}]}"#])
             == "tokenizer_config.json: field 'chat_template': no template is named 'default' (names: rag, tool_use)")
+    }
+
+    @Test("a field of the wrong type in preprocessor_config.json names the file, the field and the type")
+    func wrongTypeInPreprocessorConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-config-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: Self.tiny, toPath: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/preprocessor_config.json"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        json["do_center_crop"] = "yes"
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try VisionLanguageModel(directory: directory)
+        } throws: { error in
+            "\(error)" == "\(path): field 'do_center_crop': expected Bool"
+        }
     }
 }
