@@ -4,7 +4,8 @@
 // Dependency arrows point one way (see ../shared/DESIGN.md):
 //   vlm → Engine → {ViT, Projector, LLM, Reduction, Tokenizer, ChatTemplate, ImageProcessing} → Tensor → OpenBLAS
 // Tokenizer, ChatTemplate and ImageProcessing know nothing about numerics or models; they are
-// their own targets so that each can be built and tested alone.
+// their own targets so that each can be built and tested alone. ConfigDecoding, below them all,
+// is how every HuggingFace JSON config is decoded and how its errors read.
 import PackageDescription
 
 let package = Package(
@@ -28,21 +29,25 @@ let package = Package(
         // Numeric core: storage, safetensors, BLAS-backed matmul, elementwise kernels.
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
 
+        // HuggingFace JSON configs: errors that name the field and the expected type, integers
+        // and chat_template fields as transformers writes them.
+        .target(name: "ConfigDecoding"),
+
         // Text and images, independent of the models.
-        .target(name: "Tokenizer"),
+        .target(name: "Tokenizer", dependencies: ["ConfigDecoding"]),
         .target(name: "ChatTemplate"),
-        .target(name: "ImageProcessing", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "ImageProcessing", dependencies: ["CPNG", "CJPEG", "ConfigDecoding"]),
 
         // Model parts.
-        .target(name: "ViT", dependencies: ["Tensor", "Reduction"]),
+        .target(name: "ViT", dependencies: ["Tensor", "Reduction", "ConfigDecoding"]),
         .target(name: "Projector", dependencies: ["Tensor"]),
-        .target(name: "LLM", dependencies: ["Tensor", "Reduction"]),
+        .target(name: "LLM", dependencies: ["Tensor", "Reduction", "ConfigDecoding"]),
         .target(name: "Reduction", dependencies: ["Tensor"]),
 
         // Checkpoint directory → model, generation loop, sampler, timings.
         .target(
             name: "Engine",
-            dependencies: ["Tensor", "CKernels", "ViT", "Projector", "LLM", "Reduction", "Tokenizer", "ChatTemplate", "ImageProcessing"]
+            dependencies: ["Tensor", "CKernels", "ViT", "Projector", "LLM", "Reduction", "Tokenizer", "ChatTemplate", "ImageProcessing", "ConfigDecoding"]
         ),
 
         .executableTarget(
@@ -61,11 +66,11 @@ let package = Package(
         .testTarget(name: "ProjectorTests", dependencies: ["Projector", "Tensor", "TestSupport"]),
         // The methods inside the model parts, against the authors' code (../shared/reference).
         .testTarget(name: "MethodsTests", dependencies: ["Engine", "ViT", "LLM", "Reduction", "Tensor", "TestSupport"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "ConfigDecoding"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Tensor", "Engine", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "Tensor", "ChatTemplate", "ImageProcessing", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "ViT", "Tensor", "ChatTemplate", "ImageProcessing", "Tokenizer", "ConfigDecoding", "TestSupport"], resources: [.copy("Fixtures")]),
         // The `vlm` tool run as a user runs it (scripts/test.sh builds it next to the test binary);
         // it borrows EngineTests' tiny checkpoint and photos by path.
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

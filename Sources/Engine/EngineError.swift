@@ -11,7 +11,7 @@ public enum EngineError: Error, CustomStringConvertible {
         switch self {
         case let .missingDirectory(path): "model directory \(path) does not exist"
         case let .missingFile(path): "missing file \(path)"
-        case let .invalidJSON(file, reason): "cannot parse \(file): \(reason)"
+        case let .invalidJSON(file, reason): "\(file): \(reason)"
         case let .unsupportedModel(message): message
         case let .invalidArgument(message): message
         case let .promptTooLong(tokens, context):

@@ -1,3 +1,4 @@
+import ConfigDecoding
 import Foundation
 
 /// The fields of a HuggingFace `preprocessor_config.json` that CLIP, SigLIP and LLaVA image
@@ -100,16 +101,16 @@ public struct ImageProcessorConfig: Codable, Sendable, Equatable {
         return try decode(data, name: name)
     }
 
-    /// Parses and checks JSON; errors name `name`.
+    /// Parses and checks JSON; errors name `name` (and the field: `field 'do_resize': expected Bool`).
     public static func decode(_ data: Data, name: String) throws -> ImageProcessorConfig {
         do {
-            let config = try JSONDecoder().decode(ImageProcessorConfig.self, from: data)
+            let config = try ConfigDecodingError.decode(ImageProcessorConfig.self, from: data)
             try config.validate(name: name)
             return config
         } catch let error as ImageError {
             throw ImageError(error.kind, file: name, error.message)
-        } catch let error as DecodingError {
-            throw ImageError(.invalidConfig, file: name, Self.describe(error))
+        } catch let error as ConfigDecodingError {
+            throw ImageError(.invalidConfig, file: name, error.message)
         } catch {
             throw ImageError(.invalidConfig, file: name, "\(error)")
         }
@@ -170,7 +171,7 @@ public struct ImageProcessorConfig: Codable, Sendable, Equatable {
         if let value = try c.decodeIfPresent(SizeField.self, forKey: .size) {
             size = try value.asSize()
         }
-        resample = try c.decodeIfPresent(Int.self, forKey: .resample) ?? resample
+        resample = try c.integerIfPresent(.resample) ?? resample
         doCenterCrop = try c.decodeIfPresent(Bool.self, forKey: .doCenterCrop) ?? doCenterCrop
         if let value = try c.decodeIfPresent(SizeField.self, forKey: .cropSize) {
             cropSize = try value.asCropSize()
@@ -227,9 +228,18 @@ public struct ImageProcessorConfig: Codable, Sendable, Equatable {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let v = try? c.decode(Int.self) { self = .int(v); return }
-            if let v = try? c.decode([Int].self) { self = .list(v); return }
-            self = .dict(try c.decode([String: Int].self))
+            if let v = try? c.decode(JSONInteger.self) {
+                self = .int(v.value)
+            } else if (try? decoder.unkeyedContainer()) != nil {
+                self = .list(try c.decode([JSONInteger].self).map(\.value))
+            } else {
+                do {
+                    self = .dict(try c.decode([String: JSONInteger].self).mapValues(\.value))
+                } catch DecodingError.typeMismatch(_, let context) where context.codingPath.count == decoder.codingPath.count {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                        debugDescription: "expected an integer, a [height, width] list or an object"))
+                }
+            }
         }
 
         func asSize() throws -> Size {
@@ -267,20 +277,6 @@ public struct ImageProcessorConfig: Codable, Sendable, Equatable {
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let v = try? c.decode(Double.self) { values = [v, v, v] } else { values = try c.decode([Double].self) }
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let p = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-            return p.isEmpty ? "" : " at \(p)"
-        }
-        switch error {
-        case .dataCorrupted(let c): return "invalid JSON\(path(c)): \(c.debugDescription)"
-        case .keyNotFound(let k, let c): return "missing key \(k.stringValue)\(path(c))"
-        case .typeMismatch(let t, let c): return "expected \(t)\(path(c))"
-        case .valueNotFound(let t, let c): return "expected \(t)\(path(c))"
-        @unknown default: return "\(error)"
         }
     }
 }

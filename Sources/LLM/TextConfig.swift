@@ -1,9 +1,11 @@
+import ConfigDecoding
 import Foundation
 import Tensor
 
 /// The decoder's `config.json` (or a LLaVA config's `text_config`), with transformers' defaults
 /// for omitted fields. Defaults differ by family: see LlamaConfig and Qwen2Config in
-/// transformers/models/{llama,qwen2}/configuration_*.py.
+/// transformers/models/{llama,qwen2}/configuration_*.py. A field of the wrong type is an error
+/// naming it, never its default.
 public struct TextConfig: Decodable, Sendable {
     public enum Family: String, Sendable { case llama, qwen2 }
 
@@ -51,37 +53,47 @@ public struct TextConfig: Decodable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
+        try self.init(from: decoder, family: nil, tieWordEmbeddingsDefault: false)
+    }
+
+    /// `family`: the decoder family when `model_type` names something else (the original LLaVA
+    /// layout keeps the decoder's fields beside model_type "llava_llama"); nil reads model_type.
+    /// `tieWordEmbeddingsDefault`: the value when the file leaves tie_word_embeddings out (older
+    /// LLaVA configs keep it at their top level, outside text_config).
+    public init(from decoder: Decoder, family: Family?, tieWordEmbeddingsDefault: Bool) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llama"
-        switch modelType {
-        case "llama", "mistral": family = .llama
-        case "qwen2": family = .qwen2
-        default:
-            throw DecodingError.dataCorruptedError(forKey: .modelType, in: c,
-                debugDescription: "unsupported text model_type '\(modelType)' (supported: llama, qwen2)")
+        if let family {
+            self.family = family
+        } else {
+            let modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llama"
+            switch modelType {
+            case "llama", "mistral": self.family = .llama
+            case "qwen2": self.family = .qwen2
+            default:
+                throw DecodingError.dataCorruptedError(forKey: .modelType, in: c,
+                    debugDescription: "unsupported text model_type '\(modelType)' (supported: llama, qwen2)")
+            }
         }
-        let isQwen = family == .qwen2
-        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? (isQwen ? 151936 : 32000)
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 4096
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? (isQwen ? 22016 : 11008)
-        layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount) ?? 32
-        headCount = try c.decodeIfPresent(Int.self, forKey: .headCount) ?? 32
-        kvHeadCount = try c.decodeIfPresent(Int.self, forKey: .kvHeadCount) ?? headCount
-        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? hiddenSize / headCount
+        let isQwen = self.family == .qwen2
+        vocabSize = try c.integerIfPresent(.vocabSize) ?? (isQwen ? 151936 : 32000)
+        hiddenSize = try c.integerIfPresent(.hiddenSize) ?? 4096
+        intermediateSize = try c.integerIfPresent(.intermediateSize) ?? (isQwen ? 22016 : 11008)
+        layerCount = try c.integerIfPresent(.layerCount) ?? 32
+        headCount = try c.integerIfPresent(.headCount) ?? 32
+        // Qwen2Config's num_key_value_heads defaults to 32; LlamaConfig's to num_attention_heads.
+        kvHeadCount = try c.integerIfPresent(.kvHeadCount) ?? (isQwen ? 32 : headCount)
+        headDim = try c.integerIfPresent(.headDim) ?? (headCount > 0 ? hiddenSize / headCount : 0)  // 0 heads: an error below
         hiddenAct = try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? .silu
-        maxPositions = try c.decodeIfPresent(Int.self, forKey: .maxPositions) ?? (isQwen ? 32768 : 2048)
+        maxPositions = try c.integerIfPresent(.maxPositions) ?? (isQwen ? 32768 : 2048)
         rmsNormEps = try c.decodeIfPresent(Float.self, forKey: .rmsNormEps) ?? 1e-6
         let attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
         qkvBias = isQwen || attentionBias
         outputBias = !isQwen && attentionBias
         mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
-        bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
-        if let one = try? c.decodeIfPresent(Int.self, forKey: .eosTokenId) {
-            eosTokenIds = [one]
-        } else {
-            eosTokenIds = (try? c.decodeIfPresent([Int].self, forKey: .eosTokenId)) ?? []
-        }
+        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddingsDefault
+        // LlamaConfig has bos 1 and eos 2 unless the file says otherwise (null included); Qwen2Config none.
+        bosTokenId = c.contains(.bosTokenId) ? try c.integerIfPresent(.bosTokenId) : (isQwen ? nil : 1)
+        eosTokenIds = c.contains(.eosTokenId) ? try c.integerListIfPresent(.eosTokenId) ?? [] : (isQwen ? [] : [2])
 
         for (value, key) in [(vocabSize, CodingKeys.vocabSize), (hiddenSize, .hiddenSize), (intermediateSize, .intermediateSize),
                              (layerCount, .layerCount), (headCount, .headCount), (kvHeadCount, .kvHeadCount), (headDim, .headDim),
@@ -144,6 +156,6 @@ struct RopeParameters: Decodable {
         factor = try c.decodeIfPresent(Float.self, forKey: .factor)
         lowFrequencyFactor = try c.decodeIfPresent(Float.self, forKey: .lowFrequencyFactor)
         highFrequencyFactor = try c.decodeIfPresent(Float.self, forKey: .highFrequencyFactor)
-        originalMaxPositions = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositions)
+        originalMaxPositions = try c.integerIfPresent(.originalMaxPositions)
     }
 }

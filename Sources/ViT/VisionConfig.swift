@@ -1,3 +1,4 @@
+import ConfigDecoding
 import Tensor
 
 /// A LLaVA checkpoint's `vision_config` (CLIPVisionConfig or SiglipVisionConfig) with
@@ -41,13 +42,13 @@ public struct VisionConfig: Decodable, Sendable {
                 debugDescription: "unsupported vision model_type '\(modelType)' (supported: clip_vision_model, siglip_vision_model)")
         }
         let isCLIP = family == .clip
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 768
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? 3072
-        layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount) ?? 12
-        headCount = try c.decodeIfPresent(Int.self, forKey: .headCount) ?? 12
-        channels = try c.decodeIfPresent(Int.self, forKey: .channels) ?? 3
-        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? 224
-        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? (isCLIP ? 32 : 16)
+        hiddenSize = try c.integerIfPresent(.hiddenSize) ?? 768
+        intermediateSize = try c.integerIfPresent(.intermediateSize) ?? 3072
+        layerCount = try c.integerIfPresent(.layerCount) ?? 12
+        headCount = try c.integerIfPresent(.headCount) ?? 12
+        channels = try c.integerIfPresent(.channels) ?? 3
+        imageSize = try c.integerIfPresent(.imageSize) ?? 224
+        patchSize = try c.integerIfPresent(.patchSize) ?? (isCLIP ? 32 : 16)
         hiddenAct = try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? (isCLIP ? .quickGelu : .geluPytorchTanh)
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? (isCLIP ? 1e-5 : 1e-6)
         for (value, key) in [(hiddenSize, CodingKeys.hiddenSize), (intermediateSize, .intermediateSize), (layerCount, .layerCount),

@@ -35,6 +35,18 @@ struct CommandLineErrorTests {
         return directory
     }
 
+    /// A copy of the tiny checkpoint whose config.json has `change` made to its text_config.
+    static func copyOfTiny(changingTextConfig change: (inout [String: Any]) -> Void) throws -> URL {
+        let directory = try copyOfTiny()
+        let configURL = directory.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        var text = config["text_config"] as! [String: Any]
+        change(&text)
+        config["text_config"] = text
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        return directory
+    }
+
     func expectOneLineError(_ arguments: [String], mentioning words: [String], _ what: String) throws {
         let (status, _, stderr) = try Self.vlm(arguments)
         #expect(status != 0, "\(what): exit status")
@@ -78,15 +90,16 @@ struct CommandLineErrorTests {
     }
 
     @Test func configDisagreesWithShapes() throws {
-        let directory = try Self.copyOfTiny()
+        let directory = try Self.copyOfTiny { $0["intermediate_size"] = ($0["intermediate_size"] as! Int) + 8 }
         defer { try? FileManager.default.removeItem(at: directory) }
-        let configURL = directory.appendingPathComponent("config.json")
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
-        var text = config["text_config"] as! [String: Any]
-        text["intermediate_size"] = (text["intermediate_size"] as! Int) + 8
-        config["text_config"] = text
-        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
         try expectOneLineError(["ask", "--model", directory.path, Self.photo, "hi"], mentioning: ["gate_proj.weight", "shape"], "config/shape mismatch")
+    }
+
+    @Test func configFieldOfTheWrongType() throws {
+        let directory = try Self.copyOfTiny { $0["hidden_size"] = "\($0["hidden_size"] as! Int)" }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try expectOneLineError(["ask", "--model", directory.path, Self.photo, "hi"],
+                               mentioning: [directory.path + "/config.json: field 'text_config.hidden_size': expected Int"], "wrong-typed config field")
     }
 
     @Test func unknownOption() throws {

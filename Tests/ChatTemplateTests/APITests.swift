@@ -65,24 +65,4 @@ struct APITests {
     func floats(_ value: Double, _ expected: String) {
         #expect(pythonFloatRepr(value) == expected)
     }
-
-    @Test("chat template and special tokens from a checkpoint directory")
-    func checkpointFiles() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-template-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        #expect(try ChatTemplate.source(inCheckpoint: directory) == nil)
-
-        let config = #"{"bos_token": {"__type": "AddedToken", "content": "<s>"}, "eos_token": "</s>", "pad_token": null, "chat_template": "{{ bos_token }}{{ messages[0]['content'] }}"}"#
-        try config.write(to: directory.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8)
-        #expect(try ChatTemplate.source(inCheckpoint: directory) == "{{ bos_token }}{{ messages[0]['content'] }}")
-        #expect(try ChatTemplate.specialTokens(fromTokenizerConfig: config) == ["bos_token": "<s>", "eos_token": "</s>"])
-
-        try #"{"chat_template": "from chat_template.json"}"#.write(
-            to: directory.appendingPathComponent("chat_template.json"), atomically: true, encoding: .utf8)
-        #expect(try ChatTemplate.source(inCheckpoint: directory) == "from chat_template.json")
-
-        try "from jinja".write(to: directory.appendingPathComponent("chat_template.jinja"), atomically: true, encoding: .utf8)
-        #expect(try ChatTemplate.source(inCheckpoint: directory) == "from jinja")
-    }
 }

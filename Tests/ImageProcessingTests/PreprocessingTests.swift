@@ -78,8 +78,12 @@ import Testing
             (#"{"resample": 0}"#, "resample 0 is not supported"),
             (#"{"image_processor_type": "ViTImageProcessor"}"#, "unsupported image processor type"),
             (#"{"image_mean": [0.5, 0.5]}"#, "image_mean must have 3 values"),
-            (#"{"do_resize": "yes"}"#, "expected Bool at do_resize"),
-            (#"{"size": "#, "invalid JSON"),
+            (#"{"do_resize": "yes"}"#, "field 'do_resize': expected Bool"),
+            (#"{"resample": 2.5}"#, "field 'resample': expected Int"),
+            (#"{"size": "big"}"#, "field 'size': expected an integer, a [height, width] list or an object"),
+            (#"{"crop_size": {"height": 1.5, "width": 2}}"#, "field 'crop_size.height': expected Int"),
+            (#"{"image_mean": "grey"}"#, "field 'image_mean': expected a list"),
+            (#"{"size": "#, "not valid JSON"),
             (#"{"image_processor_type": "SiglipImageProcessor", "do_center_crop": true}"#, "crop_size is missing"),
         ]
         for (json, fragment) in cases {

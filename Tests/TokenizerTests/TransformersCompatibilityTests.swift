@@ -8,7 +8,7 @@ import Testing
 
 @Suite("transformers 5 compatibility")
 struct TransformersCompatibilityTests {
-    static let llamaConfig = TokenizerConfig(bosToken: "<s>", eosToken: "</s>", tokenizerClass: "LlamaTokenizer")
+    static let llamaConfig = TokenizerConfig(specialTokens: ["bos_token": "<s>", "eos_token": "</s>"], tokenizerClass: "LlamaTokenizer")
 
     @Test("LlamaTokenizer: no \"▁\" after an added token, as transformers 5.23 encodes")
     func llamaAfterAddedToken() throws {

@@ -17,7 +17,7 @@ public struct Checkpoint {
     public init(directory: String, visionTower: String? = nil) throws {
         try Self.requireDirectory(directory)
         self.directory = directory
-        config = try ModelConfig(path: directory + "/config.json")
+        config = try JSONFile.decode(ModelConfig.self, path: directory + "/config.json")
         store = try TensorStore(directory: directory)
         if let original = config.original {
             let tower = visionTower ?? original.visionTower
@@ -66,17 +66,13 @@ public struct Checkpoint {
     }
 
     /// The vision side's settings: from config.json for transformers' LLaVA, or assembled from the
-    /// `mm_*` fields and the tower's own config for the original layout.
+    /// `mm_*` fields and the separate tower's own config for the original layout.
     func llavaConfig() throws -> LlavaConfig {
+        if let llava = config.llava { return llava }
         guard let original = config.original, let tower = visionTowerDirectory else {
-            return try JSONFile.decode(LlavaConfig.self, path: directory + "/config.json")
+            throw EngineError.unsupportedModel("\(directory) is a language model without a vision tower")
         }
-        // A CLIPModel's config nests the tower's in `vision_config`; a CLIPVisionModel's is the tower's.
-        let towerPath = tower + "/config.json"
-        let towerJSON = try JSONFile.object(towerPath)
-        var visionJSON = towerJSON["vision_config"] as? [String: Any] ?? towerJSON
-        if visionJSON["model_type"] as? String == "clip" { visionJSON["model_type"] = "clip_vision_model" }
-        let vision = try JSONFile.decode(VisionConfig.self, from: JSONSerialization.data(withJSONObject: visionJSON), file: towerPath)
+        let vision = try JSONFile.decode(SeparateVisionTowerConfig.self, path: tower + "/config.json").vision
         let mlp = original.projectorType == "mlp2x_gelu"
         return LlavaConfig(vision: vision, imageTokenId: OriginalLlavaSettings.imageTokenIndex,
                            projectorActivation: mlp ? .gelu : .linear, featureLayers: [original.selectLayer],

@@ -1,3 +1,5 @@
+import ConfigDecoding
+
 /// `generation_config.json`: the token ids that end generation. Absent fields fall back to config.json.
 struct GenerationConfig: Decodable {
     var eosTokenIds: [Int] = []
@@ -12,11 +14,7 @@ struct GenerationConfig: Decodable {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        bosTokenId = try? c.decodeIfPresent(Int.self, forKey: .bosTokenId)
-        if let one = try? c.decodeIfPresent(Int.self, forKey: .eosTokenId) {
-            eosTokenIds = [one]
-        } else {
-            eosTokenIds = (try? c.decodeIfPresent([Int].self, forKey: .eosTokenId)) ?? []
-        }
+        bosTokenId = try c.integerIfPresent(.bosTokenId)
+        eosTokenIds = try c.integerListIfPresent(.eosTokenId) ?? []
     }
 }

@@ -1,8 +1,10 @@
+import ConfigDecoding
 import Foundation
 import Tensor
 import ViT
 
-/// The LLaVA-specific fields of `config.json` (transformers' LlavaConfig), with its defaults.
+/// The LLaVA-specific fields of `config.json` (transformers' LlavaConfig), with its defaults
+/// (transformers/models/llava/configuration_llava.py).
 struct LlavaConfig: Decodable {
     var vision: VisionConfig
     var imageTokenId: Int
@@ -37,15 +39,10 @@ struct LlavaConfig: Decodable {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vision = try c.decode(VisionConfig.self, forKey: .vision)
-        imageTokenId = try c.decodeIfPresent(Int.self, forKey: .imageTokenId)
-            ?? c.decodeIfPresent(Int.self, forKey: .imageTokenIndex) ?? 32000
+        vision = try c.decodeIfPresent(VisionConfig.self, forKey: .vision) ?? Self.defaultVision
+        imageTokenId = try c.integerIfPresent(.imageTokenId) ?? c.integerIfPresent(.imageTokenIndex) ?? 32000
         projectorActivation = try c.decodeIfPresent(Activation.self, forKey: .projectorActivation) ?? .gelu
-        if let one = try? c.decodeIfPresent(Int.self, forKey: .featureLayer) {
-            featureLayers = [one]
-        } else {
-            featureLayers = try c.decodeIfPresent([Int].self, forKey: .featureLayer) ?? [-2]
-        }
+        featureLayers = try c.integerListIfPresent(.featureLayer) ?? [-2]
         let strategy = try c.decodeIfPresent(String.self, forKey: .selectStrategy) ?? "default"
         switch strategy {
         case "default": keepClassToken = false
@@ -66,6 +63,12 @@ struct LlavaConfig: Decodable {
             return index
         }
     }
+
+    /// The tower LlavaConfig builds when `vision_config` is absent or null: a CLIP ViT-L/14 at 336 px.
+    static let defaultVision = try! JSONDecoder().decode(VisionConfig.self, from: Data("""
+        {"model_type": "clip_vision_model", "intermediate_size": 4096, "hidden_size": 1024, "patch_size": 14,
+         "image_size": 336, "num_hidden_layers": 24, "num_attention_heads": 16}
+        """.utf8))
 
     /// Vision features per image fed to the projector: patches, plus the class token with `full`.
     var featureRows: Int { vision.patchCount + (keepClassToken && vision.hasClassToken ? 1 : 0) }

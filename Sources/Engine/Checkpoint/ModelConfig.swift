@@ -1,53 +1,70 @@
+import ConfigDecoding
 import Foundation
 import LLM
+import ViT
 
-/// `config.json` of a checkpoint directory: a plain decoder (LlamaForCausalLM, Qwen2ForCausalLM),
-/// a transformers LLaVA composition whose language part is `text_config`, or a checkpoint of the
-/// original LLaVA repository (LlavaLlamaForCausalLM: the decoder's fields at the top level plus
-/// `mm_*` fields, the vision tower in its own CLIP checkpoint).
-struct ModelConfig {
+/// `config.json` of a checkpoint directory, decoded once: a plain decoder (LlamaForCausalLM,
+/// Qwen2ForCausalLM), a transformers LLaVA composition whose language part is `text_config`, or a
+/// checkpoint of the original LLaVA repository (LlavaLlamaForCausalLM: the decoder's fields at the
+/// top level plus `mm_*` fields, the vision tower in its own CLIP checkpoint).
+struct ModelConfig: Decodable {
     enum Kind { case decoder, llava, originalLlava }
 
     let kind: Kind
     let text: TextConfig
+    /// transformers' LLaVA settings: vision tower, projector, image token.
+    let llava: LlavaConfig?
     /// ProxyV settings when the checkpoint declares `proxyv: true`.
     let proxyV: ProxyVSettings?
-    /// The raw JSON, for the parts (vision, projector) that are parsed by their own targets.
-    let json: [String: Any]
     /// The original LLaVA repository's `mm_*` settings.
     let original: OriginalLlavaSettings?
 
-    init(path: String) throws {
-        json = try JSONFile.object(path)
-        let modelType = json["model_type"] as? String ?? ""
-        let architectures = json["architectures"] as? [String] ?? []
-        original = json["mm_vision_tower"] != nil || json["mm_projector_type"] != nil
-            ? try OriginalLlavaSettings(json, file: path) : nil
-        if original != nil {
-            kind = .originalLlava
-            var textJSON = json
-            textJSON["model_type"] = modelType.contains("qwen") ? "qwen2" : "llama"
-            text = try Self.decodeText(textJSON, file: path)
-        } else if modelType == "llava" || architectures.contains(where: { $0.hasPrefix("Llava") }) {
-            kind = .llava
-            var textJSON = json["text_config"] as? [String: Any] ?? [:]
-            // transformers' LlavaConfig fills text_config from CONFIG_MAPPING["llama"] when absent,
-            // and older files keep tie_word_embeddings at the top level.
-            if textJSON["tie_word_embeddings"] == nil, let tie = json["tie_word_embeddings"] { textJSON["tie_word_embeddings"] = tie }
-            text = try Self.decodeText(textJSON, file: path + " (text_config)")
-        } else if ["llama", "qwen2", "mistral"].contains(modelType) {
-            kind = .decoder
-            text = try Self.decodeText(json, file: path)
-        } else {
-            throw EngineError.unsupportedModel(
-                "\(path): unsupported model_type '\(modelType)' (supported: llama, qwen2, llava)")
-        }
-        proxyV = try ProxyVSettings(json["proxyv"] != nil ? json : json["text_config"] as? [String: Any] ?? [:], file: path)
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", architectures
+        case textConfig = "text_config"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case proxyV = "proxyv"
+        case mmVisionTower = "mm_vision_tower", mmProjectorType = "mm_projector_type"
     }
 
-    private static func decodeText(_ object: [String: Any], file: String) throws -> TextConfig {
-        let data = try JSONSerialization.data(withJSONObject: object)
-        return try JSONFile.decode(TextConfig.self, from: data, file: file)
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? ""
+        let architectures = try c.decodeIfPresent([String].self, forKey: .architectures) ?? []
+        let hasTextConfig = try c.contains(.textConfig) && !c.decodeNil(forKey: .textConfig)
+        let textDecoder = hasTextConfig ? try c.superDecoder(forKey: .textConfig) : nil
+        if c.contains(.mmVisionTower) || c.contains(.mmProjectorType) {
+            kind = .originalLlava
+            original = try OriginalLlavaSettings(from: decoder)
+            text = try TextConfig(from: decoder, family: modelType.contains("qwen") ? .qwen2 : .llama, tieWordEmbeddingsDefault: false)
+            llava = nil
+        } else if modelType == "llava" || architectures.contains(where: { $0.hasPrefix("Llava") }) {
+            kind = .llava
+            original = nil
+            // Older files keep tie_word_embeddings at the top level rather than in text_config.
+            let tie = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
+            text = try textDecoder.map { try TextConfig(from: $0, family: nil, tieWordEmbeddingsDefault: tie) }
+                ?? Self.defaultLlavaText(tieWordEmbeddings: tie)
+            llava = try LlavaConfig(from: decoder)
+        } else if ["llama", "qwen2", "mistral"].contains(modelType) {
+            kind = .decoder
+            original = nil
+            text = try TextConfig(from: decoder)
+            llava = nil
+        } else {
+            throw DecodingError.dataCorruptedError(forKey: .modelType, in: c,
+                debugDescription: "'\(modelType)' is not supported (llama, qwen2, mistral, llava)")
+        }
+        // ProxyV's fields sit at the top level, or in text_config.
+        proxyV = try ProxyVSettings.declared(in: c.contains(.proxyV) ? decoder : textDecoder)
+    }
+
+    /// transformers' LlavaConfig builds text_config from CONFIG_MAPPING["llama"]() when it is
+    /// absent or null: LlamaConfig's defaults.
+    private static func defaultLlavaText(tieWordEmbeddings: Bool) -> TextConfig {
+        var text = try! JSONDecoder().decode(TextConfig.self, from: Data("{}".utf8))
+        text.tieWordEmbeddings = tieWordEmbeddings
+        return text
     }
 }
 
@@ -58,17 +75,25 @@ struct ProxyVSettings {
     let tokensPerCrop: Int
     let learnProxy: Bool
 
-    init?(_ json: [String: Any], file: String) throws {
-        guard json["proxyv"] as? Bool == true else { return nil }
-        startLayer = json["proxyv_start_layer"] as? Int ?? 0
-        reduceFactor = json["proxyv_reduce_factor"] as? Int ?? 4
-        tokensPerCrop = json["per_crop_token_len"] as? Int ?? 576
-        learnProxy = json["learn_proxy"] as? Bool ?? false
+    enum CodingKeys: String, CodingKey {
+        case proxyV = "proxyv"
+        case startLayer = "proxyv_start_layer", reduceFactor = "proxyv_reduce_factor"
+        case tokensPerCrop = "per_crop_token_len", learnProxy = "learn_proxy"
+    }
+
+    /// The settings in `decoder`'s object when it declares `proxyv: true`, else nil.
+    static func declared(in decoder: Decoder?) throws -> ProxyVSettings? {
+        guard let c = try decoder?.container(keyedBy: CodingKeys.self),
+              try c.decodeIfPresent(Bool.self, forKey: .proxyV) == true else { return nil }
+        return ProxyVSettings(startLayer: try c.integerIfPresent(.startLayer) ?? 0,
+                              reduceFactor: try c.integerIfPresent(.reduceFactor) ?? 4,
+                              tokensPerCrop: try c.integerIfPresent(.tokensPerCrop) ?? 576,
+                              learnProxy: try c.decodeIfPresent(Bool.self, forKey: .learnProxy) ?? false)
     }
 }
 
 /// The original LLaVA repository's multimodal settings (llava/model/llava_arch.py, mm_utils.py).
-struct OriginalLlavaSettings {
+struct OriginalLlavaSettings: Decodable {
     /// The vision tower's name (a HuggingFace id such as openai/clip-vit-large-patch14-336, or a path).
     let visionTower: String
     let selectLayer: Int
@@ -100,19 +125,56 @@ struct OriginalLlavaSettings {
         {%- if add_generation_prompt -%}{{ ' ASSISTANT:' }}{%- endif -%}
         """
 
-    init(_ json: [String: Any], file: String) throws {
-        visionTower = json["mm_vision_tower"] as? String ?? json["vision_tower"] as? String ?? ""
-        selectLayer = json["mm_vision_select_layer"] as? Int ?? -2
-        keepClassToken = (json["mm_vision_select_feature"] as? String ?? "patch") == "cls_patch"
-        projectorType = json["mm_projector_type"] as? String ?? "linear"
-        imageAspectRatio = json["image_aspect_ratio"] as? String
-        gridPinpoints = json["image_grid_pinpoints"] as? [[Int]] ?? []
-        gridPinpointsText = json["image_grid_pinpoints"] as? String
+    enum CodingKeys: String, CodingKey {
+        case visionTower = "mm_vision_tower", legacyVisionTower = "vision_tower"
+        case selectLayer = "mm_vision_select_layer", selectFeature = "mm_vision_select_feature"
+        case projectorType = "mm_projector_type"
+        case imageAspectRatio = "image_aspect_ratio", gridPinpoints = "image_grid_pinpoints"
+        case useImageStartEnd = "mm_use_im_start_end"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        visionTower = try c.decodeIfPresent(String.self, forKey: .visionTower)
+            ?? c.decodeIfPresent(String.self, forKey: .legacyVisionTower) ?? ""
+        selectLayer = try c.integerIfPresent(.selectLayer) ?? -2
+        switch try c.decodeIfPresent(String.self, forKey: .selectFeature) ?? "patch" {
+        case "patch": keepClassToken = false
+        case "cls_patch": keepClassToken = true
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .selectFeature, in: c,
+                debugDescription: "'\(other)' is not supported (patch, cls_patch)")
+        }
+        projectorType = try c.decodeIfPresent(String.self, forKey: .projectorType) ?? "linear"
         guard ["linear", "mlp2x_gelu"].contains(projectorType) else {
-            throw EngineError.unsupportedModel("\(file): mm_projector_type '\(projectorType)' is not supported (linear, mlp2x_gelu)")
+            throw DecodingError.dataCorruptedError(forKey: .projectorType, in: c,
+                debugDescription: "'\(projectorType)' is not supported (linear, mlp2x_gelu)")
         }
-        if json["mm_use_im_start_end"] as? Bool == true {
-            throw EngineError.unsupportedModel("\(file): mm_use_im_start_end checkpoints are not supported")
+        imageAspectRatio = try c.decodeIfPresent(String.self, forKey: .imageAspectRatio)
+        // A list of [width, height] pairs, or LLaVA-NeXT's text form.
+        if (try? c.nestedUnkeyedContainer(forKey: .gridPinpoints)) != nil {
+            gridPinpoints = try c.decode([[JSONInteger]].self, forKey: .gridPinpoints).map { $0.map(\.value) }
+            gridPinpointsText = nil
+        } else {
+            gridPinpoints = []
+            gridPinpointsText = try c.decodeIfPresent(String.self, forKey: .gridPinpoints)
         }
+        if try c.decodeIfPresent(Bool.self, forKey: .useImageStartEnd) == true {
+            throw DecodingError.dataCorruptedError(forKey: .useImageStartEnd, in: c,
+                debugDescription: "checkpoints with image start and end tokens are not supported")
+        }
+    }
+}
+
+/// The config.json of an original-layout checkpoint's separate CLIP tower: a CLIPModel's nests the
+/// tower's settings in `vision_config`; a CLIPVisionModel's are the tower's.
+struct SeparateVisionTowerConfig: Decodable {
+    let vision: VisionConfig
+
+    enum CodingKeys: String, CodingKey { case vision = "vision_config" }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vision = try c.decodeIfPresent(VisionConfig.self, forKey: .vision) ?? VisionConfig(from: decoder)
     }
 }

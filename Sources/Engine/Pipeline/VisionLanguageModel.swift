@@ -41,10 +41,9 @@ public final class VisionLanguageModel: @unchecked Sendable {
             }
             imageTokenId = llava.imageTokenId
             let preprocessorPath = checkpoint.preprocessorConfigPath
-            guard FileManager.default.fileExists(atPath: preprocessorPath) else { throw EngineError.missingFile(preprocessorPath) }
             // Original-layout checkpoints choose padding or AnyRes crops by image_aspect_ratio.
             let original = checkpoint.config.original
-            let processorConfig = try ImageProcessorConfig.load(contentsOf: URL(fileURLWithPath: preprocessorPath))
+            let processorConfig = try ImageProcessorConfig.decode(JSONFile.data(preprocessorPath), name: preprocessorPath)
             imagePreprocessor = try ImagePreprocessor(config: processorConfig, padToSquare: original == nil ? nil : false)
             imageAspectRatio = try original.map { settings in
                 let pinpoints = try settings.gridPinpointsText.map {
@@ -59,12 +58,10 @@ public final class VisionLanguageModel: @unchecked Sendable {
             imageAspectRatio = nil
         }
 
-        let tokenizerConfigPath = directory + "/tokenizer_config.json"
-        tokenizer = try measure(&elapsed) { try Self.loadTokenizer(directory: directory) }
-        specialTokens = FileManager.default.fileExists(atPath: tokenizerConfigPath)
-            ? try ChatTemplate.specialTokens(fromTokenizerConfig: String(contentsOfFile: tokenizerConfigPath, encoding: .utf8))
-            : [:]
-        if let source = try ChatTemplate.source(inCheckpoint: URL(fileURLWithPath: directory)) {
+        let text = try measure(&elapsed) { try TokenizerFiles(directory: directory) }
+        tokenizer = text.tokenizer
+        specialTokens = text.specialTokens
+        if let source = text.chatTemplateSource {
             chatTemplate = try ChatTemplate(source)
         } else if checkpoint.config.original != nil {
             chatTemplate = try ChatTemplate(OriginalLlavaSettings.vicunaTemplate)
@@ -81,10 +78,6 @@ public final class VisionLanguageModel: @unchecked Sendable {
     /// tokenizer_config.json for the classes transformers 5 rebuilds (LlamaTokenizerFast).
     public static func loadTokenizer(directory: String) throws -> Tokenizer {
         try Checkpoint.requireDirectory(directory)
-        let path = directory + "/tokenizer.json", configPath = directory + "/tokenizer_config.json"
-        guard FileManager.default.fileExists(atPath: path) else { throw EngineError.missingFile(path) }
-        let tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: path))
-        guard FileManager.default.fileExists(atPath: configPath) else { return tokenizer }
-        return tokenizer.matchingTransformers(try TokenizerConfig(contentsOf: URL(fileURLWithPath: configPath)))
+        return try TokenizerFiles.tokenizer(directory: directory, config: TokenizerFiles.tokenizerConfig(directory: directory))
     }
 }
