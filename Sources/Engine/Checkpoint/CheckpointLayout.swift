@@ -32,15 +32,12 @@ struct CheckpointLayout {
     }
 
     init(store: TensorStore, hasVision: Bool) throws {
-        func find(_ prefixes: [String], probe: String, part: String) throws -> WeightSource {
-            try Self.find(store, prefixes, probe: probe)
-        }
-        text = try find(Self.textPrefixes, probe: "embed_tokens.weight", part: "language model")
+        text = try Self.find(store, Self.textPrefixes, probe: "embed_tokens.weight")
         lmHead = Self.headPrefixes.first { store.contains($0 + "weight") }
             .map { WeightSource(store: store, prefix: $0) } ?? WeightSource(store: store, prefix: Self.headPrefixes[0])
         if hasVision {
-            vision = try find(Self.visionPrefixes, probe: "embeddings.patch_embedding.weight", part: "vision tower")
-            projector = try find(Self.projectorPrefixes, probe: "linear_1.weight", part: "projector")
+            vision = try Self.find(store, Self.visionPrefixes, probe: "embeddings.patch_embedding.weight")
+            projector = try Self.find(store, Self.projectorPrefixes, probe: "linear_1.weight")
         } else {
             vision = nil
             projector = nil

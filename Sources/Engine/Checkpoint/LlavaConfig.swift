@@ -70,6 +70,4 @@ struct LlavaConfig: Decodable {
          "image_size": 336, "num_hidden_layers": 24, "num_attention_heads": 16}
         """.utf8))
 
-    /// Vision features per image fed to the projector: patches, plus the class token with `full`.
-    var featureRows: Int { vision.patchCount + (keepClassToken && vision.hasClassToken ? 1 : 0) }
 }

@@ -30,7 +30,7 @@ public final class ImageEncoder: @unchecked Sendable {
         let states = tower.hiddenStates(pixels: pixels, featureLayers: config.featureLayers)
         let skip = droppedClassTokenRows
         let c = config.vision.hiddenSize
-        let rows = config.featureRows
+        let rows = config.vision.tokenCount - skip
         let selected = Matrix(rows: rows, cols: c * states.count)
         for (k, state) in states.enumerated() {
             for r in 0..<rows {
