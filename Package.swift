@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of decoded pixels: the server's image cache key, which a client must not be able to collide.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // C libraries from Debian packages (libopenblas-dev, libpng-dev, libjpeg-dev).
@@ -47,7 +49,7 @@ let package = Package(
         // Checkpoint directory → model, generation loop, sampler, timings.
         .target(
             name: "Engine",
-            dependencies: ["Tensor", "CKernels", "ViT", "Projector", "LLM", "Reduction", "Tokenizer", "ChatTemplate", "ImageProcessing", "ConfigDecoding"]
+            dependencies: ["Tensor", "CKernels", "ViT", "Projector", "LLM", "Reduction", "Tokenizer", "ChatTemplate", "ImageProcessing", "ConfigDecoding", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         .executableTarget(

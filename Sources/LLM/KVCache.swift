@@ -59,6 +59,21 @@ public final class KVCache: @unchecked Sendable {
         for (i, p) in newPositions.enumerated() { positions[first + i] = p }
     }
 
+    /// Starts an empty cache with the first `n` rows of `source` (a cached prefix of this sequence).
+    public func copyPrefix(of source: KVCache, rows n: Int) throws {
+        precondition(count == 0 && n <= source.count && source.keys.count == keys.count, "a prefix of a cache of the same model")
+        try reserve(rows: n)
+        for layer in keys.indices {
+            keys[layer].data.update(from: source.keys[layer].data, count: n * config.kvDim)
+            values[layer].data.update(from: source.values[layer].data, count: n * config.kvDim)
+        }
+        positions.update(from: source.positions, count: n)
+        commit(rows: n)
+    }
+
+    /// Bytes of keys and values held.
+    public var bytes: Int { 2 * keys.count * capacity * config.kvDim * MemoryLayout<Float>.size }
+
     /// Makes the `n` rows written past `count` visible; rows written beyond them are dropped.
     public func commit(rows n: Int) {
         for i in count..<(count + n) { nextPosition = max(nextPosition, positions[i] + 1) }

@@ -121,12 +121,29 @@ public final class LanguageModel: @unchecked Sendable {
     /// `caches[i]`, every weight read once for all of them. Returns each sequence's logits.
     public func decode(tokens: [Int], caches: [KVCache]) throws -> [[Float]] {
         precondition(tokens.count == caches.count, "one cache per token")
-        precondition(Set(caches.map(ObjectIdentifier.init)).count == caches.count, "each sequence needs its own cache")
         let embeddings = Matrix(rows: tokens.count, cols: hiddenSize)
         try embed(tokens, into: embeddings.data)
-        let logits = Matrix(rows: tokens.count, cols: config.vocabSize)
-        try run(.decode(caches: caches), embeddings: embeddings.data, logits: logits.data, everyRow: nil, observeHiddenStates: nil)
+        let logits = try forward(batch: caches.enumerated().map { i, cache in
+            (UnsafePointer(embeddings.row(i)), cache, [cache.nextPosition])
+        })
         return (0..<tokens.count).map { Array(UnsafeBufferPointer(start: logits.row($0), count: config.vocabSize)) }
+    }
+
+    /// One pass over several sequences' plain rows (decode tokens, prompt chunks): each entry's
+    /// rows (row stride D) at its positions, appended to its own cache. Returns the logits of
+    /// each entry's last row, row i for entry i ([entries, V]).
+    public func forward(batch entries: [(embeddings: UnsafePointer<Float>, cache: KVCache, positions: [Int32])]) throws -> Matrix {
+        precondition(Set(entries.map { ObjectIdentifier($0.cache) }).count == entries.count, "each sequence needs its own cache")
+        let plan = RowPlan.batch(entries.map { ($0.cache, $0.positions) })
+        let embeddings = Matrix(rows: plan.streamRows, cols: hiddenSize)
+        var row = 0
+        for entry in entries {
+            embeddings.row(row).update(from: entry.embeddings, count: entry.positions.count * hiddenSize)
+            row += entry.positions.count
+        }
+        let logits = Matrix(rows: entries.count, cols: config.vocabSize)
+        try run(plan, embeddings: embeddings.data, logits: logits.data, everyRow: nil, observeHiddenStates: nil)
+        return logits
     }
 
     /// Runs every layer on the rows `plan` describes (or those `hooks` substitute), commits

@@ -108,10 +108,21 @@ public struct RowPlan: Sendable {
     /// One new row per sequence (batched decoding): stream row i is sequence i's token, at the
     /// next position of its own cache.
     public static func decode(caches: [KVCache]) -> RowPlan {
-        RowPlan(streamRows: caches.count) { activeIndex in
-            caches.enumerated().map { i, cache in
-                Sequence(cache: cache, keyRows: [Int32(i)], positions: [cache.nextPosition], logitsRow: i,
-                         activeIndex: activeIndex)
+        batch(caches.map { ($0, [$0.nextPosition]) })
+    }
+
+    /// Several sequences' plain rows in one pass, their rows one after another in the stream:
+    /// sequence i's rows at `positions`, appended to its own cache (a decode token, or a chunk
+    /// of a prompt between other sequences' decode steps).
+    public static func batch(_ sequences: [(cache: KVCache, positions: [Int32])]) -> RowPlan {
+        let total = sequences.reduce(0) { $0 + $1.positions.count }
+        return RowPlan(streamRows: total) { activeIndex in
+            var first: Int32 = 0
+            return sequences.map { cache, positions in
+                defer { first += Int32(positions.count) }
+                let rows = (first..<(first + Int32(positions.count))).map { $0 }
+                return Sequence(cache: cache, keyRows: rows, positions: positions, logitsRow: Int(rows.last!),
+                                activeIndex: activeIndex)
             }
         }
     }

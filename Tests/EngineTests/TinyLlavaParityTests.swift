@@ -65,7 +65,10 @@ struct TinyLlavaParityTests {
 
             // First-step logits of the whole prompt, then greedy generation.
             var timings = Timings()
-            let prepared = try vlm.prepareInput(ids: ids, request: request, timings: &timings)
+            let projected = try request.images.map {
+                try vlm.encodeImage(vlm.decodeImage(.file($0)), reduction: .none, proxyV: false, timings: &timings)
+            }
+            let prepared = try vlm.prepareInput(ids: ids, images: projected, virtualUnmerging: false, proxyV: false)
             let cache = KVCache(config: vlm.languageModel.config, capacity: prepared.input.cacheRows)
             let logits = try vlm.languageModel.forward(embeddings: prepared.input.embeddings.data, rows: prepared.input.rows,
                                                        positions: prepared.input.positions, cache: cache)

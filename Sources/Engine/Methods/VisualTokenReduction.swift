@@ -13,6 +13,14 @@ public enum VisualTokenReduction: Sendable {
     case visionZip(dominant: Int, contextual: Int)
 }
 
+extension VisualTokenReduction {
+    /// DyMU with VTU: the LLM attends as if every merged token stood at all its positions.
+    public var unmergesVirtually: Bool {
+        if case let .dymu(_, virtualUnmerging) = self { return virtualUnmerging }
+        return false
+    }
+}
+
 /// One image through the vision tower and the chosen reduction, before the projector.
 public struct EncodedImage {
     /// Selected vision features [M, Cv·k].

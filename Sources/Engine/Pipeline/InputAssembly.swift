@@ -8,40 +8,27 @@ extension VisionLanguageModel {
         let input: PreparedInput
         let visualTokens: Int
         let tokensPerLayer: [[Int]]
+        /// What each row of `input` holds: a token, or a row of image i (crops and newlines).
+        let rowSources: [RowSource]
     }
 
-    /// Embeds the prompt ids and splices each image's projected features in place of its image
-    /// token. With DyMU+VTU the sequence gets virtual rows (each image spans its unmerged
-    /// positions); with ProxyV each image crop is followed by the checkpoint's newline embedding.
-    /// An image is one crop, or with AnyRes (original-layout checkpoints) the base image and its crops.
-    func prepareInput(ids: [Int], request: Request, timings: inout Timings) throws -> PreparedRequest {
-        let markers = imageTokenId.map { token in ids.indices.filter { ids[$0] == token } } ?? []
-        guard markers.count == request.images.count else {
-            throw EngineError.invalidArgument(
-                "the prompt has \(markers.count) image token(s) but \(request.images.count) image(s) were given")
-        }
-        let proxyV = request.proxyV ? languageModel.proxyV : nil
-        typealias Crop = (embeddings: Matrix, virtualRows: [Int32]?, tokensPerLayer: [Int])
-        var images: [[Crop]] = []
-        for path in request.images {
-            var crops: [Crop] = []
-            for encoded in try encodeImage(path, reduction: request.reduction, timings: &timings) {
-                let projected = measure(&timings.projector) { imageEncoder!.project(encoded.features) }
-                if let proxyV, projected.rows != proxyV.tokensPerCrop {
-                    throw EngineError.unsupportedModel(
-                        "ProxyV needs \(proxyV.tokensPerCrop) visual tokens per crop but the image gave \(projected.rows); use it without token reduction")
-                }
-                crops.append((projected, encoded.virtualRows, encoded.tokensPerLayer))
-            }
-            if crops.count > 1 && proxyV == nil {
-                throw EngineError.unsupportedModel(
-                    "\(directory): AnyRes crops without ProxyV need LLaVA-NeXT's spatial_unpad packing, which is not supported")
-            }
-            images.append(crops)
-        }
-        var virtualUnmerging = false
-        if case let .dymu(_, vtu) = request.reduction { virtualUnmerging = vtu }
+    enum RowSource: Equatable {
+        case token(Int)
+        case image(Int)
+    }
 
+    /// Embeds the prompt ids and splices each image's projected rows in place of its image
+    /// token. With DyMU+VTU (`virtualUnmerging`) the sequence gets virtual rows (each image spans
+    /// its unmerged positions); with ProxyV each image crop is followed by the checkpoint's newline
+    /// embedding. An image is one crop, or with AnyRes (original-layout checkpoints) the base
+    /// image and its crops.
+    func prepareInput(ids: [Int], images: [[ProjectedCrop]], virtualUnmerging: Bool, proxyV useProxyV: Bool) throws -> PreparedRequest {
+        let markers = imageTokenId.map { token in ids.indices.filter { ids[$0] == token } } ?? []
+        guard markers.count == images.count else {
+            throw EngineError.invalidArgument(
+                "the prompt has \(markers.count) image token(s) but \(images.count) image(s) were given")
+        }
+        let proxyV = useProxyV ? languageModel.proxyV : nil
         let allCrops = images.flatMap { $0 }
         let visualTokens = allCrops.reduce(0) { $0 + $1.embeddings.rows }
         let newlines = proxyV == nil ? 0 : allCrops.count
@@ -51,8 +38,11 @@ extension VisionLanguageModel {
         var row = 0, image = 0
         var virtualRows: [Int32] = []
         var cropRows: [Int] = []
+        var rowSources: [RowSource] = []
+        rowSources.reserveCapacity(rows)
         for id in ids {
             guard id == imageTokenId, image < images.count else {
+                rowSources.append(.token(id))
                 try languageModel.embed([id], into: embeddings.row(row))
                 virtualRows.append(Int32(row))
                 row += 1
@@ -67,9 +57,11 @@ extension VisionLanguageModel {
                 }
                 cropRows.append(row)
                 row += crop.embeddings.rows
+                rowSources += Array(repeating: .image(image), count: crop.embeddings.rows)
                 if let proxyV {
                     embeddings.copyRow(row, from: proxyV.imageNewline)
                     virtualRows.append(Int32(row))
+                    rowSources.append(.image(image))
                     row += 1
                 }
             }
@@ -81,6 +73,6 @@ extension VisionLanguageModel {
                                   virtualRows: isExpanded ? virtualRows : nil,
                                   imageCrops: proxyV != nil ? cropRows : [])
         return PreparedRequest(input: input, visualTokens: visualTokens,
-                               tokensPerLayer: allCrops.map(\.tokensPerLayer))
+                               tokensPerLayer: allCrops.map(\.tokensPerLayer), rowSources: rowSources)
     }
 }

@@ -13,7 +13,12 @@ extension VisionLanguageModel {
         timings.load = loadMilliseconds
         let text = try promptText(request)
         let ids = promptIds(text, request: request)
-        let prepared = try prepareInput(ids: ids, request: request, timings: &timings)
+        let images = try request.images.map { path in
+            let image = try measure(&timings.imagePreprocess) { try decodeImage(.file(path)) }
+            return try encodeImage(image, reduction: request.reduction, proxyV: request.proxyV, timings: &timings)
+        }
+        let prepared = try prepareInput(ids: ids, images: images, virtualUnmerging: request.reduction.unmergesVirtually,
+                                        proxyV: request.proxyV)
 
         let generator = Generator(model: languageModel, endOfSequence: request.stopAtEndOfSequence ? endOfSequence : [])
         var stream = StreamingDecoder(tokenizer: tokenizer)
