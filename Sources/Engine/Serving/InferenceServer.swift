@@ -37,7 +37,8 @@ public final class InferenceServer: @unchecked Sendable {
         self.observer = observer
         imageCache = ImageEmbeddingCache(limit: options.imageCacheBytes)
         prefixCache = PrefixCache(limit: options.kvCacheBytes)
-        let thread = Thread { [unowned self] in work() }
+        // The worker keeps the server alive until `shutdown` ends it.
+        let thread = Thread { self.work() }
         thread.name = "vlm-inference"
         thread.start()
     }
@@ -72,6 +73,7 @@ public final class InferenceServer: @unchecked Sendable {
     }
 
     /// Stops the worker after the pass in flight; queued and running requests end with an error.
+    /// Until then the worker thread keeps the server alive.
     public func shutdown() {
         condition.lock()
         stopping = true
